@@ -1,0 +1,3 @@
+#define BOOST_TEST_MODULE test_allocations
+#include <boost/test/unit_test.hpp>
+BOOST_AUTO_TEST_CASE(placeholder_to_be_written) { BOOST_TEST(false); }

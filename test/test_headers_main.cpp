@@ -1,0 +1,2 @@
+// The headers test passes by compiling: see CMakeLists.txt.
+int main() { return 0; }
