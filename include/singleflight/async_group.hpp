@@ -29,12 +29,20 @@ namespace detail {
 template <class T>
 concept transparent = requires { typename T::is_transparent; };
 
+// How an initiating function keeps its key: a reference to an lvalue, the
+// value itself for an rvalue.
 template <class T>
-struct is_awaitable_of : std::false_type {};
-template <class T, class Executor>
-struct is_awaitable_of<boost::asio::awaitable<T, Executor>> : std::true_type {
-  using value_type = T;
+struct key_param;
+template <class T>
+struct key_param<T&> {
+  using type = const T&;
 };
+template <class T>
+struct key_param<T&&> {
+  using type = std::remove_cv_t<T>;
+};
+template <class T>
+using key_param_t = typename key_param<T>::type;
 }  // namespace detail
 
 /// A loader: a callable with no arguments that returns
@@ -117,10 +125,12 @@ class AsyncGroup {
   /// `Options::max_in_flight`, and with `operation_aborted` when this caller
   /// is cancelled or the group is destroyed.
   ///
-  /// `key` is read when the returned awaitable is first awaited and copied
-  /// only if a new flight starts: keep it alive until then (it is, in
-  /// `co_await group.do_(key, f)`). `loader` is kept until its awaitable
-  /// finishes, so a lambda that captures by value is safe.
+  /// The key is read when the returned awaitable first runs and copied only
+  /// if a new flight starts. An lvalue key is held by reference until then
+  /// (always alive in `co_await group.do_(key, f)`); an rvalue key is moved
+  /// into the operation, so `co_spawn(ex, group.do_(std::move(key), f), ...)`
+  /// is safe. `loader` is kept until its awaitable finishes, so a lambda that
+  /// captures by value is safe.
   ///
   /// @par Per-Operation Cancellation
   /// `terminal`, `partial` and `total` all detach this caller alone, which
@@ -129,23 +139,17 @@ class AsyncGroup {
   /// loader gets a `terminal` cancellation (unless
   /// `Options::keep_abandoned_loaders`).
   template <class K, class F>
-    requires is_lookup_key_v<K> && Loader<F, Value>
-  boost::asio::awaitable<Value> do_(const K& key, F loader) {
-    detail::join_op<core_type, K, std::decay_t<F>> op(*core_, key, loader);
-    detail::outcome<Value> result = co_await std::move(op);
-    if (result.error) std::rethrow_exception(std::move(result.error));
-    co_return std::move(result.value);
+    requires is_lookup_key_v<std::remove_cvref_t<K>> && Loader<F, Value>
+  boost::asio::awaitable<Value> do_(K&& key, F loader) {
+    return do_impl<detail::key_param_t<K&&>>(std::forward<K>(key), std::move(loader));
   }
 
   /// As do_, with Go's `shared` flag: true when the result went to more than
   /// one caller.
   template <class K, class F>
-    requires is_lookup_key_v<K> && Loader<F, Value>
-  boost::asio::awaitable<Shared<Value>> do_shared(const K& key, F loader) {
-    detail::join_op<core_type, K, std::decay_t<F>> op(*core_, key, loader);
-    detail::outcome<Value> result = co_await std::move(op);
-    if (result.error) std::rethrow_exception(std::move(result.error));
-    co_return Shared<Value>{std::move(result.value), result.shared};
+    requires is_lookup_key_v<std::remove_cvref_t<K>> && Loader<F, Value>
+  boost::asio::awaitable<Shared<Value>> do_shared(K&& key, F loader) {
+    return do_shared_impl<detail::key_param_t<K&&>>(std::forward<K>(key), std::move(loader));
   }
 
   /// The completion-token form of do_, for callbacks, `use_future`,
@@ -159,17 +163,18 @@ class AsyncGroup {
   /// @par Per-Operation Cancellation
   /// As do_: terminal, partial and total detach this caller alone.
   ///
-  /// `key` is read when the operation is initiated (at once for most tokens;
-  /// when a `deferred` operation is launched): keep it alive until then.
+  /// The key is read when the operation is initiated (at once for most
+  /// tokens; when a `deferred` operation is launched): an lvalue key is held
+  /// by reference until then, an rvalue key is moved into the operation.
   template <class K, class F,
             BOOST_ASIO_COMPLETION_TOKEN_FOR(void(std::exception_ptr, Value))
                 CompletionToken = boost::asio::default_completion_token_t<executor_type>>
-    requires is_lookup_key_v<K> && Loader<F, Value>
-  auto async_do(const K& key, F loader,
+    requires is_lookup_key_v<std::remove_cvref_t<K>> && Loader<F, Value>
+  auto async_do(K&& key, F loader,
                 CompletionToken&& token = boost::asio::default_completion_token_t<executor_type>()) {
     return boost::asio::async_initiate<CompletionToken, void(std::exception_ptr, Value)>(
-        detail::initiate_join<core_type, K>{core_.get(), &key}, token,
-        std::decay_t<F>(std::move(loader)));
+        detail::initiate_join<core_type, detail::key_param_t<K&&>>{core_.get(), std::forward<K>(key)},
+        token, std::decay_t<F>(std::move(loader)));
   }
 
   /// Go's Forget: the flight for `key`, if any, is unlinked, so the next
@@ -188,6 +193,24 @@ class AsyncGroup {
   Stats stats() const { return core_->stats(); }
 
  private:
+  // Coroutines: a `KeyParam` that is a reference refers to the caller's
+  // lvalue; otherwise the key lives in this frame.
+  template <class KeyParam, class F>
+  boost::asio::awaitable<Value> do_impl(KeyParam key, F loader) {
+    detail::join_op<core_type, std::remove_cvref_t<KeyParam>, F> op(*core_, key, loader);
+    detail::outcome<Value> result = co_await std::move(op);
+    if (result.error) std::rethrow_exception(std::move(result.error));
+    co_return std::move(result.value);
+  }
+
+  template <class KeyParam, class F>
+  boost::asio::awaitable<Shared<Value>> do_shared_impl(KeyParam key, F loader) {
+    detail::join_op<core_type, std::remove_cvref_t<KeyParam>, F> op(*core_, key, loader);
+    detail::outcome<Value> result = co_await std::move(op);
+    if (result.error) std::rethrow_exception(std::move(result.error));
+    co_return Shared<Value>{std::move(result.value), result.shared};
+  }
+
   void close() noexcept {
     if (core_) core_->close();
   }

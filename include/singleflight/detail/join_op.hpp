@@ -13,15 +13,16 @@
 namespace singleflight::detail {
 
 /// The initiation of async_do: the key is read, and copied only if a new
-/// flight starts, when the operation is initiated.
-template <class Core, class K>
+/// flight starts, when the operation is initiated. `KeyParam` is a reference
+/// to the caller's lvalue key, or the key itself.
+template <class Core, class KeyParam>
 struct initiate_join {
   Core* core;
-  const K* key;
+  KeyParam key;
 
   template <class Handler, class F>
   void operator()(Handler&& handler, F loader) const {
-    core->template join<false>(*key, loader, std::forward<Handler>(handler), waiter_slab{});
+    core->template join<false>(key, loader, std::forward<Handler>(handler), waiter_slab{});
   }
 };
 
