@@ -2,7 +2,7 @@ import os
 import re
 
 from conan import ConanFile
-from conan.errors import ConanInvalidConfiguration
+from conan.errors import ConanException, ConanInvalidConfiguration
 from conan.tools.build import check_min_cppstd
 from conan.tools.cmake import CMake, CMakeDeps, CMakeToolchain, cmake_layout
 from conan.tools.files import load, rm
@@ -32,7 +32,7 @@ class SingleflightConan(ConanFile):
         text = load(self, os.path.join(self.recipe_folder, "CMakeLists.txt"))
         match = re.search(r"project\(\s*singleflight\s+VERSION\s+([0-9][0-9.]*)", text)
         if not match:
-            raise ConanInvalidConfiguration("singleflight: no project(singleflight VERSION x.y.z) in CMakeLists.txt")
+            raise ConanException("singleflight: no project(singleflight VERSION x.y.z) in CMakeLists.txt")
         self.version = match.group(1)
 
     def config_options(self):
