@@ -30,7 +30,7 @@ core_base::core_base(boost::asio::any_io_executor ex, const Options& opts)
       executor_(std::move(ex)),
       strand_(boost::asio::make_strand(executor_)),
       registry_(boost::asio::use_service<group_service>(context_of(executor_)).registry()) {
-  if (!registry_->add(this)) shut_down_ = true;
+  if (!registry_->add(this)) shut_down();
 }
 
 core_base::~core_base() = default;
@@ -86,7 +86,7 @@ void core_base::cancel_loader(flight_base& f) noexcept {
   ++counters_.loaders_cancelled;
   f.add_ref();
   // The signal belongs to the loader's coroutine, which runs on the strand.
-  boost::asio::post(strand_, [ref = flight_ref(&f)] {
+  boost::asio::post(*strand_, [ref = flight_ref(&f)] {
     flight_base& fl = *ref.get();
     if (!fl.done) fl.loader_signal.emit(boost::asio::cancellation_type::terminal);
   });
@@ -189,10 +189,14 @@ void core_base::close() noexcept {
 }
 
 waiter_list core_base::shut_down() noexcept {
+  std::optional<boost::asio::strand<boost::asio::any_io_executor>> strand;
+  boost::asio::any_io_executor executor;
   std::lock_guard lock(mutex_);
   shut_down_ = true;
   waiter_list parked = take_all_waiters();
   while (live_head_ != nullptr) live_erase(*live_head_);
+  strand.swap(strand_);
+  executor.swap(executor_);
   return parked;
 }
 

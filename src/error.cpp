@@ -17,8 +17,6 @@ class category final : public boost::system::error_category {
     switch (static_cast<errc>(ev)) {
       case errc::too_many_flights:
         return "too many flights in progress (Options::max_in_flight)";
-      case errc::shut_down:
-        return "the group's execution context has shut down";
     }
     return "unknown singleflight error";
   }

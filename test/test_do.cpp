@@ -275,9 +275,10 @@ BOOST_AUTO_TEST_CASE(error_codes_have_their_own_category) {
   BOOST_TEST(ec.category().name() == std::string("singleflight"));
   BOOST_TEST(&ec.category() == &singleflight::error_category());
   BOOST_TEST(ec.message().find("max_in_flight") != std::string::npos);
-  BOOST_TEST(ec != boost::system::error_code(singleflight::errc::shut_down));
-  const std::error_code std_ec = singleflight::errc::shut_down;
-  BOOST_TEST(std_ec.value() == 2);
+  BOOST_TEST(ec != boost::system::error_code(asio::error::operation_aborted));
+  const std::error_code std_ec = singleflight::errc::too_many_flights;
+  BOOST_TEST(std_ec.value() == 1);
+  BOOST_TEST(boost::system::error_code(42, singleflight::error_category()).message() == "unknown singleflight error");
 }
 
 BOOST_AUTO_TEST_SUITE_END()

@@ -13,8 +13,6 @@ namespace singleflight {
 enum class errc {
   /// Starting one more flight would exceed `Options::max_in_flight`.
   too_many_flights = 1,
-  /// The group's execution context has been shut down; no operation can run.
-  shut_down = 2,
 };
 
 /// The category of `errc`; its name is "singleflight".

@@ -17,6 +17,7 @@
 #include <exception>
 #include <memory>
 #include <mutex>
+#include <optional>
 
 namespace singleflight::detail {
 
@@ -37,7 +38,7 @@ class core_base : public std::enable_shared_from_this<core_base> {
 
   const boost::asio::any_io_executor& executor() const noexcept { return executor_; }
   const boost::asio::strand<boost::asio::any_io_executor>& strand() const noexcept {
-    return strand_;
+    return *strand_;
   }
 
   /// A cancelled caller leaves its flight. True if it was still parked: the
@@ -53,7 +54,8 @@ class core_base : public std::enable_shared_from_this<core_base> {
   void close() noexcept;
 
   /// The execution context shuts down: unlinks every parked caller, for the
-  /// registry to destroy.
+  /// registry to destroy, and lets go of the executor and strand, which must
+  /// not outlive their context.
   waiter_list shut_down() noexcept;
 
   bool forget_locked(flight_base& f) noexcept;
@@ -71,6 +73,7 @@ class core_base : public std::enable_shared_from_this<core_base> {
   /// Posts a terminal cancellation of f's loader to the strand.
   void cancel_loader(flight_base& f) noexcept;
   bool closed() const noexcept { return closed_ || shut_down_; }
+  bool is_shut_down() const noexcept { return shut_down_; }
 
   mutable std::mutex mutex_;
   Stats counters_;
@@ -83,7 +86,7 @@ class core_base : public std::enable_shared_from_this<core_base> {
   waiter_list take_all_waiters() noexcept;
 
   boost::asio::any_io_executor executor_;
-  boost::asio::strand<boost::asio::any_io_executor> strand_;
+  std::optional<boost::asio::strand<boost::asio::any_io_executor>> strand_;
   std::shared_ptr<group_registry> registry_;
   flight_base* live_head_ = nullptr;
   bool closed_ = false;

@@ -57,12 +57,13 @@ class group_core final : public core_base {
     op->arm_cancellation();
     const std::size_t h = hasher_(key);
     flight* started = nullptr;
+    bool context_gone = false;
     errc failure{};
     try {
       std::lock_guard lock(mutex_);
       ++counters_.calls;
       if (closed()) {
-        failure = errc::shut_down;
+        context_gone = true;
       } else if (auto it = table_.find(hashed_key<K>{key, h}); it != table_.end()) {
         link_waiter(**it, *op);
         ++counters_.joins;
@@ -80,7 +81,9 @@ class group_core final : public core_base {
       op->discard();
       throw;
     }
-    if (failure != errc{})
+    if (context_gone)
+      op->discard();  // as Asio does with work for a context that has shut down
+    else if (failure != errc{})
       op->fail(group_error(failure));
     else if (started != nullptr)
       launch(*started, std::move(loader));
