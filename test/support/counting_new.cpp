@@ -1,7 +1,9 @@
-// A counting global operator new for the allocation tests.
+// Counts heap allocations for the allocation tests: the global operator new,
+// and aligned_alloc, which Asio's recycling allocator and frame allocator use.
 #include "counting_new.hpp"
 
 #include <cstdlib>
+#include <stdlib.h>
 #include <new>
 
 namespace sftest {
@@ -22,3 +24,10 @@ void operator delete(void* p) noexcept { std::free(p); }
 void operator delete[](void* p) noexcept { std::free(p); }
 void operator delete(void* p, std::size_t) noexcept { std::free(p); }
 void operator delete[](void* p, std::size_t) noexcept { std::free(p); }
+
+extern "C" void* aligned_alloc(std::size_t alignment, std::size_t size) noexcept {
+  sftest::allocations.fetch_add(1, std::memory_order_relaxed);
+  void* p = nullptr;
+  if (alignment < sizeof(void*)) alignment = sizeof(void*);
+  return posix_memalign(&p, alignment, size) == 0 ? p : nullptr;
+}
