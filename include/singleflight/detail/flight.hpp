@@ -41,9 +41,9 @@ class flight_base {
   std::atomic<std::size_t> refs_{1};
 };
 
-/// Owns one reference to a flight; the loader's completion handler holds one
-/// so that the flight (and the cancellation signal the loader's coroutine is
-/// bound to) outlives the loader.
+/// Owns one reference to a flight (adopted: the caller has added it); the
+/// loader's completion handler holds one so that the flight, and the
+/// cancellation signal the loader's coroutine is bound to, outlive the loader.
 class flight_ref {
  public:
   explicit flight_ref(flight_base* f) noexcept : f_(f) {}

@@ -61,32 +61,43 @@ class group_core final : public core_base {
     errc failure{};
     try {
       std::lock_guard lock(mutex_);
-      ++counters_.calls;
       if (closed()) {
         context_gone = true;
-      } else if (auto it = table_.find(hashed_key<K>{key, h}); it != table_.end()) {
-        link_waiter(**it, *op);
-        ++counters_.joins;
-      } else if (table_.size() >= options_.max_in_flight) {
-        failure = errc::too_many_flights;
-        ++counters_.rejected;
       } else {
-        auto fresh = std::make_unique<flight>(key, h);
-        table_.insert(fresh.get());
-        started = fresh.release();
-        start_flight(*started);
-        link_waiter(*started, *op);
+        ++counters_.calls;
+        if (auto it = table_.find(hashed_key<K>{key, h}); it != table_.end()) {
+          link_waiter(**it, *op);
+          ++counters_.joins;
+        } else if (table_.size() >= options_.max_in_flight) {
+          failure = errc::too_many_flights;
+          ++counters_.rejected;
+        } else {
+          auto fresh = std::make_unique<flight>(key, h);
+          table_.insert(fresh.get());
+          started = fresh.release();
+          start_flight(*started);
+          link_waiter(*started, *op);
+        }
       }
-    } catch (...) {  // the key's copy or the table's growth threw
-      op->discard();
-      throw;
+    } catch (...) {  // the key's copy or the table's growth threw: tell this caller
+      op->fail(std::current_exception());
+      return;
     }
-    if (context_gone)
+    if (context_gone) {
       op->discard();  // as Asio does with work for a context that has shut down
-    else if (failure != errc{})
+    } else if (failure != errc{}) {
       op->fail(group_error(failure));
-    else if (started != nullptr)
-      launch(*started, std::move(loader));
+    } else if (started != nullptr) {
+      // join() holds the flight's first reference until the loader is launched,
+      // so that a launch that throws can still complete the flight's callers.
+      try {
+        launch(*started, std::move(loader));
+      } catch (...) {
+        std::optional<Value> none;
+        deliver(*started, std::current_exception(), none);
+      }
+      started->release();
+    }
   }
 
   template <class K>
@@ -136,8 +147,9 @@ class group_core final : public core_base {
   void launch(flight& f, F&& loader) {
     auto self = std::static_pointer_cast<group_core>(shared_from_this());
     auto run = run_flight(std::move(self), &f, std::forward<F>(loader));
-    // The completion handler owns the flight's first reference: the flight,
-    // and the signal its loader is bound to, outlive the loader's coroutine.
+    // The completion handler holds a reference: the flight, and the signal
+    // its loader is bound to, outlive the loader's coroutine.
+    f.add_ref();
     auto done = boost::asio::bind_cancellation_slot(f.loader_signal.slot(), flight_ref(&f));
     if (strand().running_in_this_thread()) {
       // A loader of this group starting a flight: co_spawn would run the new
