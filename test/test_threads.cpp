@@ -94,7 +94,7 @@ BOOST_AUTO_TEST_CASE(callers_on_strands_of_a_multithreaded_context) {
 
 BOOST_AUTO_TEST_CASE(caller_resumes_on_its_own_executor_not_the_loaders) {
   threaded_io loaders(1), callers(1);
-  std::thread::id loader_thread, caller_thread;
+  std::atomic<std::thread::id> loader_thread, caller_thread;
   asio::post(loaders.ioc, [&] { loader_thread = std::this_thread::get_id(); });
   asio::post(callers.ioc, [&] { caller_thread = std::this_thread::get_id(); });
   BOOST_REQUIRE(wait_until([&] { return loader_thread != std::thread::id() && caller_thread != std::thread::id(); }));
