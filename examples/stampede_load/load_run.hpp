@@ -1,0 +1,28 @@
+// The load itself: many connections requesting the hot items back to back.
+#ifndef STAMPEDE_LOAD_LOAD_RUN_HPP
+#define STAMPEDE_LOAD_LOAD_RUN_HPP
+
+#include "options.hpp"
+
+#include <boost/asio/awaitable.hpp>
+#include <boost/asio/ip/tcp.hpp>
+
+#include <cstdint>
+#include <vector>
+
+namespace stampede_load {
+
+struct LoadResult {
+  std::uint64_t requests = 0;               // requests answered or failed
+  std::uint64_t errors = 0;                 // failed (I/O error, timeout) or not 200
+  std::vector<std::uint32_t> latencies_us;  // one per request
+};
+
+/// Runs `options.connections` connections for `options.duration`, showing
+/// progress; returns once every connection has finished its last request.
+/// Runs on a single-threaded io_context: the counters need no lock.
+boost::asio::awaitable<LoadResult> run_load(const Options& options, boost::asio::ip::tcp::endpoint server);
+
+}  // namespace stampede_load
+
+#endif
