@@ -126,7 +126,8 @@ waiter_list core_base::finish(flight_base& f, bool failed) noexcept {
     f.linked = false;
   }
   live_erase(f);
-  if (failed) ++counters_.loader_failures;
+  // An abandoned loader's error (usually its own cancellation) reaches no one.
+  if (failed && !f.abandoned) ++counters_.loader_failures;
   waiter_list list{f.head, f.waiters};
   const bool shared = f.waiters > 1;
   for (waiter_base* w = f.head; w != nullptr; w = w->next) {

@@ -194,6 +194,7 @@ BOOST_AUTO_TEST_CASE(last_caller_leaving_cancels_loader_and_unlinks_key) {
   BOOST_TEST(*fresh->value == 2);
   const auto s = group.stats();
   BOOST_TEST(s.loaders_cancelled == 1u);
+  BOOST_TEST(s.loader_failures == 0u);  // its operation_aborted reached no one
   BOOST_TEST(s.flights_started == 2u);
   BOOST_TEST(s.callers_cancelled == 2u);
   BOOST_TEST(drain());

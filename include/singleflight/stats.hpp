@@ -14,7 +14,7 @@ struct Stats {
   std::uint64_t flights_started = 0;    ///< loaders started
   std::uint64_t joins = 0;              ///< callers that joined a running flight
   std::uint64_t callers_cancelled = 0;  ///< callers that left before the result
-  std::uint64_t loader_failures = 0;    ///< loaders that ended with an exception
+  std::uint64_t loader_failures = 0;    ///< loaders that ended with an exception, but for cancelled ones
   std::uint64_t loaders_cancelled = 0;  ///< loaders cancelled once abandoned
   std::uint64_t loaders_kept = 0;       ///< abandoned loaders kept running
   std::uint64_t forgotten = 0;          ///< successful forget() calls
