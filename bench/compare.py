@@ -9,6 +9,7 @@ and mixed compare with our threads=2 lines) and against the bare harness
 (impl=bare, same thread count), with the targets of issue #3; then the
 scaling scenario side by side.
 """
+import signal
 import sys
 
 TARGETS = {
@@ -56,6 +57,7 @@ def verdict(value, limit):
 
 
 def main():
+    signal.signal(signal.SIGPIPE, signal.SIG_DFL)  # quiet when piped into head
     if len(sys.argv) != 2:
         sys.exit(__doc__)
     rows = parse(sys.argv[1])
