@@ -28,7 +28,7 @@ std::exception_ptr group_error(errc e) {
 core_base::core_base(boost::asio::any_io_executor ex, const Options& opts)
     : options_(opts),
       executor_(std::move(ex)),
-      strand_(boost::asio::make_strand(executor_)),
+      strand_(std::in_place, executor_),
       registry_(boost::asio::use_service<group_service>(context_of(executor_)).registry()) {
   if (!registry_->add(this)) shut_down();
 }
@@ -86,7 +86,7 @@ void core_base::cancel_loader(flight_base& f) noexcept {
   ++counters_.loaders_cancelled;
   f.add_ref();
   // The signal belongs to the loader's coroutine, which runs on the strand.
-  boost::asio::post(*strand_, [ref = flight_ref(&f)] {
+  boost::asio::post(strand_->executor(), [ref = flight_ref(&f)] {
     flight_base& fl = *ref.get();
     if (!fl.done) fl.loader_signal.emit(boost::asio::cancellation_type::terminal);
   });
@@ -190,7 +190,7 @@ void core_base::close() noexcept {
 }
 
 waiter_list core_base::shut_down() noexcept {
-  std::optional<boost::asio::strand<boost::asio::any_io_executor>> strand;
+  std::optional<loader_strand> strand;
   boost::asio::any_io_executor executor;
   std::lock_guard lock(mutex_);
   shut_down_ = true;

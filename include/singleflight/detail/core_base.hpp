@@ -5,13 +5,13 @@
 #define SINGLEFLIGHT_DETAIL_CORE_BASE_HPP
 
 #include <singleflight/detail/flight.hpp>
+#include <singleflight/detail/loader_strand.hpp>
 #include <singleflight/detail/waiter.hpp>
 #include <singleflight/error.hpp>
 #include <singleflight/options.hpp>
 #include <singleflight/stats.hpp>
 
 #include <boost/asio/any_io_executor.hpp>
-#include <boost/asio/strand.hpp>
 
 #include <cstddef>
 #include <exception>
@@ -37,9 +37,7 @@ class core_base : public std::enable_shared_from_this<core_base> {
   virtual ~core_base();
 
   const boost::asio::any_io_executor& executor() const noexcept { return executor_; }
-  const boost::asio::strand<boost::asio::any_io_executor>& strand() const noexcept {
-    return *strand_;
-  }
+  const loader_strand& strand() const noexcept { return *strand_; }
 
   /// A cancelled caller leaves its flight. True if it was still parked: the
   /// caller must then be completed with operation_aborted.
@@ -86,7 +84,7 @@ class core_base : public std::enable_shared_from_this<core_base> {
   waiter_list take_all_waiters() noexcept;
 
   boost::asio::any_io_executor executor_;
-  std::optional<boost::asio::strand<boost::asio::any_io_executor>> strand_;
+  std::optional<loader_strand> strand_;
   std::shared_ptr<group_registry> registry_;
   flight_base* live_head_ = nullptr;
   bool closed_ = false;

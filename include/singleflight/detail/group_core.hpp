@@ -154,11 +154,12 @@ class group_core final : public core_base {
     if (strand().running_in_this_thread()) {
       // A loader of this group starting a flight: co_spawn would run the new
       // loader inline, inside its caller's initiation.
-      boost::asio::post(strand(), [s = strand(), run = std::move(run), done = std::move(done)]() mutable {
-        boost::asio::co_spawn(s, std::move(run), std::move(done));
+      const auto& ex = strand().executor();
+      boost::asio::post(ex, [ex, run = std::move(run), done = std::move(done)]() mutable {
+        boost::asio::co_spawn(ex, std::move(run), std::move(done));
       });
     } else {
-      boost::asio::co_spawn(strand(), std::move(run), std::move(done));
+      boost::asio::co_spawn(strand().executor(), std::move(run), std::move(done));
     }
   }
 

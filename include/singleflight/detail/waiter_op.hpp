@@ -11,12 +11,14 @@
 #include <boost/asio/associated_executor.hpp>
 #include <boost/asio/cancellation_type.hpp>
 #include <boost/asio/dispatch.hpp>
+#include <boost/asio/io_context.hpp>
 #include <boost/asio/post.hpp>
 #include <boost/asio/recycling_allocator.hpp>
 
 #include <cstddef>
 #include <memory>
 #include <new>
+#include <type_traits>
 #include <utility>
 
 namespace singleflight::detail {
@@ -117,10 +119,28 @@ class waiter_op final : public result_waiter<Value> {
   static void resume_op(waiter_base* base, bool force_post) {
     auto* self = static_cast<waiter_op*>(base);
     auto ex = boost::asio::get_associated_executor(self->handler_, self->core->executor());
+    if (!force_post && runs_here(ex)) {
+      complete(self);  // what dispatch would do, without wrapping the handler
+      return;
+    }
     if (force_post)
       boost::asio::post(ex, resumer(self));
     else
       boost::asio::dispatch(ex, resumer(self));
+  }
+
+  // Whether `ex` is an io_context's executor that this thread is running.
+  template <class Executor>
+  static bool runs_here(const Executor& ex) noexcept {
+    using io_executor = boost::asio::io_context::executor_type;
+    if constexpr (std::is_same_v<Executor, io_executor>) {
+      return ex.running_in_this_thread();
+    } else if constexpr (requires { ex.template target<io_executor>(); }) {
+      const io_executor* io = ex.template target<io_executor>();
+      return io != nullptr && io->running_in_this_thread();
+    } else {
+      return false;
+    }
   }
 
   static void complete(waiter_op* self) {
