@@ -99,6 +99,10 @@ bool core_base::detach(waiter_base& w) noexcept {
   std::lock_guard lock(mutex_);
   if (w.state.load(std::memory_order_relaxed) != waiter_state::parked) return false;
   flight_base& f = *w.flight;
+  // Finished: the deliverer owns the waiter. It marks every waiter
+  // completing and then takes this mutex once before any waiter can resume,
+  // so the flight is alive while we hold the mutex here.
+  if (f.done) return false;
   unlink_waiter(f, w);
   w.state.store(waiter_state::completing, std::memory_order_release);
   ++counters_.callers_cancelled;
@@ -128,17 +132,15 @@ waiter_list core_base::finish(flight_base& f, bool failed) noexcept {
   live_erase(f);
   // An abandoned loader's error (usually its own cancellation) reaches no one.
   if (failed && !f.abandoned) ++counters_.loader_failures;
+  // The waiters are marked by the deliverer, outside the mutex: holding it
+  // is O(1) however many callers wait.
   waiter_list list{f.head, f.waiters};
-  const bool shared = f.waiters > 1;
-  for (waiter_base* w = f.head; w != nullptr; w = w->next) {
-    w->flight = nullptr;
-    w->shared = shared;
-    w->state.store(waiter_state::completing, std::memory_order_release);
-  }
   f.head = f.tail = nullptr;
   f.waiters = 0;
   return list;
 }
+
+void core_base::sync_with_detach() noexcept { std::lock_guard lock(mutex_); }
 
 waiter_list core_base::take_all_waiters() noexcept {
   waiter_list all;

@@ -43,9 +43,14 @@ class core_base : public std::enable_shared_from_this<core_base> {
   /// caller must then be completed with operation_aborted.
   bool detach(waiter_base& w) noexcept;
 
-  /// The loader of `f` has finished: unlinks `f` and hands over its waiters,
-  /// each marked completing and told whether the result is shared.
+  /// The loader of `f` has finished: unlinks `f` and hands over its waiters.
+  /// The caller marks each one completing, then calls sync_with_detach()
+  /// before resuming any.
   waiter_list finish(flight_base& f, bool failed) noexcept;
+
+  /// Waits out any detach() that saw a waiter of a finished flight still
+  /// parked: after it, the flight may be freed.
+  void sync_with_detach() noexcept;
 
   /// The group is being destroyed: every parked caller is completed with
   /// operation_aborted (posted) and unfinished loaders are cancelled.

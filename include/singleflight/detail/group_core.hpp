@@ -179,12 +179,13 @@ class group_core final : public core_base {
 
   void deliver(flight& f, const std::exception_ptr& error, std::optional<Value>& value) noexcept {
     const waiter_list list = finish(f, error != nullptr);
-    for (waiter_base* w = list.head; w != nullptr;) {
-      waiter_base* next = w->next;  // resuming w may free it
+    const bool shared = list.count > 1;
+    for (waiter_base* w = list.head; w != nullptr; w = w->next) {
       auto& rw = static_cast<result_waiter<Value>&>(*w);
+      rw.shared = shared;
       if (error) {
         rw.error = error;
-      } else if (next == nullptr) {
+      } else if (w->next == nullptr) {
         rw.value.emplace(std::move(*value));
       } else {
         try {
@@ -193,6 +194,11 @@ class group_core final : public core_base {
           rw.error = std::current_exception();
         }
       }
+      w->state.store(waiter_state::completing, std::memory_order_release);
+    }
+    sync_with_detach();
+    for (waiter_base* w = list.head; w != nullptr;) {
+      waiter_base* next = w->next;  // resuming w may free it
       w->resume(w, false);
       w = next;
     }
