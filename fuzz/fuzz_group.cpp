@@ -27,8 +27,7 @@
 // and checks them. After every step the group's stats() and in_flight() must
 // equal the model's; when both contexts are idle, nothing may be pending.
 //
-// SF_FUZZ_VERBOSE=1 prints the operations; SF_FUZZ_KNOWN_BUGS=1 stops
-// steering around known library bugs (see fuzz/regressions/known/).
+// SF_FUZZ_VERBOSE=1 prints the operations.
 #include <singleflight/async_group.hpp>
 
 #include <boost/asio/bind_cancellation_slot.hpp>
@@ -73,7 +72,6 @@ bool env_flag(const char* name) {
   return v != nullptr && *v != '\0' && *v != '0';
 }
 const bool verbose = env_flag("SF_FUZZ_VERBOSE");
-const bool known_bugs = env_flag("SF_FUZZ_KNOWN_BUGS");
 
 void trace(const char* fmt, ...) {
   if (!verbose) return;
@@ -540,16 +538,6 @@ struct harness {
     }
   }
 
-  // Known bug (fuzz/regressions/known/, test_misbehaving_loaders'
-  // cancelling_a_caller_after_its_group_is_gone): a caller of a destroyed
-  // group whose completion has not run yet must not be cancelled, since its
-  // canceller calls into the group's freed core. Steered around unless
-  // SF_FUZZ_KNOWN_BUGS is set.
-  bool cancel_is_safe(const caller_rec& r) const {
-    if (known_bugs || r.gen == gen || r.handler_calls > 0) return true;
-    trace("  cancel of caller %d skipped: its group is gone (known bug)", r.id);
-    return false;
-  }
 
   // -------------------------------------------------------- events
 
@@ -734,17 +722,14 @@ struct harness {
           trace("op %zu: cancel caller %d type %d", op, c, static_cast<int>(t));
           if (r.f == form::callback) {
             // The waiter's canceller runs at once, here.
-            if (cancel_is_safe(r)) {
-              m.cancel(c, r, t);
-              r.signal->emit(t);
-            }
+            m.cancel(c, r, t);
+            r.signal->emit(t);
           } else {
             // co_spawn dispatches a cancellation to the coroutine's executor:
             // emit from there, so that it lands now, as one logged event.
             auto& ctx = r.on_caller_ctx ? *caller_ctx : *group_ctx;
             asio::post(ctx, [this, c, t] {
               caller_rec& rc = *callers[static_cast<std::size_t>(c)];
-              if (!cancel_is_safe(rc)) return;
               log(ev::cancel, c, static_cast<int>(t));
               rc.signal->emit(t);
             });

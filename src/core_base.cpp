@@ -106,7 +106,7 @@ bool core_base::detach(waiter_base& w) noexcept {
   unlink_waiter(f, w);
   w.state.store(waiter_state::completing, std::memory_order_release);
   ++counters_.callers_cancelled;
-  if (f.waiters == 0 && !f.done && !f.abandoned) {
+  if (f.waiters == 0 && !f.abandoned) {
     if (options_.keep_abandoned_loaders) {
       ++counters_.loaders_kept;
     } else {

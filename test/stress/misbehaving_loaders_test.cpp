@@ -419,6 +419,65 @@ BOOST_AUTO_TEST_CASE(loader_completing_on_another_executor) {
   pool.join();
 }
 
+// A loader whose every caller has left gets its cancellation while it is on
+// another executor, and finishes there anyway: the flight must still end
+// (unlinked, off the group's books, freed once), whatever executor the end
+// runs on. Deterministic: both contexts are stepped by hand on this thread.
+// Guards the fix of regressions/loader_completing_off_strand_...: a flight
+// end moved back onto the strand with a co_await that throws once the
+// loader's coroutine is cancelled would skip deliver() and free the flight
+// while the group still lists it (ASan: heap-use-after-free in live_erase).
+BOOST_AUTO_TEST_CASE(cancelled_loader_finishing_on_another_executor) {
+  io_fixture io;
+  asio::io_context elsewhere;
+  Group group(io.ioc.get_executor());
+  int finished = 0;
+  auto away = [&]() -> awaitable<int> {
+    auto ex = elsewhere.get_executor();
+    co_await asio::post(asio::bind_executor(ex, use_awaitable));
+    ++finished;
+    co_return 1;  // on `elsewhere`, cancelled meanwhile
+  };
+  // Another flight, so that the live list has a neighbour to corrupt.
+  stuck_loader stuck;
+  auto other = spawn_with_timeout(io.ioc, group, "other", stuck.loader(), 10s);
+
+  asio::cancellation_signal sig;
+  std::exception_ptr error;
+  bool done = false;
+  group.async_do("k", away, asio::bind_cancellation_slot(sig.slot(), [&](std::exception_ptr e, int) {
+                   error = e;
+                   done = true;
+                 }));
+  BOOST_REQUIRE(io.run_until([&] { return stuck.calls == 1 && elsewhere.poll() == 0 && !elsewhere.stopped(); }, 1s) ||
+                stuck.calls == 1);
+  io.ioc.restart();
+  io.ioc.poll();                               // the loader is now waiting on `elsewhere`
+  sig.emit(asio::cancellation_type::terminal);  // its only caller leaves: abandoned
+  BOOST_REQUIRE(io.run_until([&] { return done; }));
+  BOOST_TEST(static_cast<bool>(error));
+  io.ioc.restart();
+  io.ioc.poll();  // the cancellation reaches the loader's coroutine
+  elsewhere.restart();
+  elsewhere.poll();  // the loader finishes on `elsewhere`
+  BOOST_TEST(finished == 1);
+  BOOST_REQUIRE(io.run_until([&] { return group.stats().loaders_cancelled == 1; }));
+  io.ioc.restart();
+  io.ioc.poll();
+  elsewhere.restart();
+  elsewhere.poll();
+  BOOST_TEST(group.in_flight() == 1u);  // "other" only
+  BOOST_TEST(group.forget("other"));    // the live flights are walked below
+  stuck.release_all();
+  BOOST_REQUIRE(io.run_until([&] { return other->done.load(); }));
+  BOOST_TEST(other->value.value_or(0) == -1);
+  auto again = spawn(io.ioc.get_executor(), group.do_("k", value_loader(2)));
+  BOOST_REQUIRE(io.run_until([&] { return again->done.load(); }));
+  BOOST_TEST(again->value.value_or(0) == 2);
+  BOOST_TEST(group.in_flight() == 0u);
+  BOOST_TEST(io.drain());
+}
+
 BOOST_AUTO_TEST_SUITE_END()
 
 // ------------------------------------------------------------ regressions
@@ -436,7 +495,7 @@ void spin_for(int n) {
 //   test_misbehaving_loaders --run_test=regressions/<name>
 BOOST_AUTO_TEST_SUITE(regressions)
 
-// BUG (found by the stress test's design review, confirmed with TSan): when a
+// BUG (found by design review of the stress test, confirmed with TSan): when a
 // loader's coroutine completes on another executor, run_flight() calls
 // deliver()/finish() on that executor's thread, and finish() writes
 // flight_base::done there; the terminal cancellation that cancel_loader()
@@ -447,7 +506,10 @@ BOOST_AUTO_TEST_SUITE(regressions)
 // cancel_loader(...)::$_0::operator()". Fix idea: run_flight re-enters the
 // strand (co_await asio::dispatch(use_awaitable) on its own executor) after
 // the loader returns, before deliver(); or read `done` under the mutex.
-// Fails under: tsan. Passes (the race is silent) elsewhere.
+// Fails under: tsan (g++ or clang), not always at the first try: the window
+// is narrow. SF_STRESS_OFF_STRAND=1 test_stress finds it more reliably, with
+// races inside asio::cancellation_state too (the emit lands while the
+// coroutine runs on the pool thread). Passes (the race is silent) elsewhere.
 BOOST_AUTO_TEST_CASE(loader_completing_off_strand_races_with_its_cancellation,
                      *boost::unit_test::disabled()) {
   asio::io_context ioc;
@@ -455,37 +517,44 @@ BOOST_AUTO_TEST_CASE(loader_completing_off_strand_races_with_its_cancellation,
   Group group(ioc.get_executor());
   auto work = asio::make_work_guard(ioc);
   std::thread t1([&] { ioc.run(); }), t2([&] { ioc.run(); });
-  constexpr int kCallers = 2000;
-  std::atomic<int> done{0};
-  for (int i = 0; i < kCallers; ++i) {
-    auto strand = asio::make_strand(ioc);
-    auto sig = std::make_shared<asio::cancellation_signal>();
-    auto loader = [&pool, i]() -> awaitable<int> {
-      auto pool_ex = pool.get_executor();
-      co_await asio::post(asio::bind_executor(pool_ex, use_awaitable));
-      spin_for(i % 7 * 50);
-      co_return i;  // on a pool thread
-    };
-    asio::co_spawn(
-        strand,
-        [&group, loader, i]() -> awaitable<int> {
-          const std::string key = "k" + std::to_string(i % 4);
-          auto op = group.do_(key, loader);
-          co_return co_await std::move(op);
-        },
-        asio::bind_cancellation_slot(sig->slot(), [&done, sig](std::exception_ptr, int) { ++done; }));
-    // The only caller leaves while its loader finishes on the pool.
-    asio::post(strand, [sig, i] {
-      spin_for(i % 5 * 40);
-      sig->emit(asio::cancellation_type::terminal);
-    });
+  // Each caller is alone on its key, so its cancellation abandons the flight
+  // and cancels the loader, which is finishing on a pool thread. The window
+  // is narrow: keep at it for a few seconds (TSan stops at the first race).
+  const auto until = std::chrono::steady_clock::now() + 5s;
+  int total = 0;
+  for (int round = 0; std::chrono::steady_clock::now() < until; ++round) {
+    constexpr int kCallers = 500;
+    std::atomic<int> done{0};
+    for (int i = 0; i < kCallers; ++i) {
+      auto strand = asio::make_strand(ioc);
+      auto sig = std::make_shared<asio::cancellation_signal>();
+      auto loader = [&pool, i]() -> awaitable<int> {
+        auto pool_ex = pool.get_executor();
+        co_await asio::post(asio::bind_executor(pool_ex, use_awaitable));
+        spin_for(i % 7 * 50);
+        co_return i;  // on a pool thread
+      };
+      asio::co_spawn(
+          strand,
+          [&group, loader, key = "r" + std::to_string(round) + "k" + std::to_string(i)]() -> awaitable<int> {
+            auto op = group.do_(key, loader);
+            co_return co_await std::move(op);
+          },
+          asio::bind_cancellation_slot(sig->slot(), [&done, sig](std::exception_ptr, int) { ++done; }));
+      // The only caller leaves while its loader finishes on the pool.
+      asio::post(strand, [sig, i] {
+        spin_for(i % 5 * 40);
+        sig->emit(asio::cancellation_type::terminal);
+      });
+    }
+    while (done < kCallers) std::this_thread::sleep_for(1ms);
+    total += kCallers;
   }
-  while (done < kCallers) std::this_thread::sleep_for(1ms);
   work.reset();
   t1.join();
   t2.join();
   pool.join();
-  BOOST_TEST(done == kCallers);
+  BOOST_TEST_MESSAGE(total << " callers");
   BOOST_TEST(group.in_flight() == 0u);
 }
 
@@ -504,7 +573,7 @@ BOOST_AUTO_TEST_CASE(loader_completing_off_strand_races_with_its_cancellation,
 // waiter can still reach it (a shared_ptr/weak_ptr in the waiter, or close()
 // clearing the slots of the waiters it completes).
 // Fails under: asan. Passes (silently UB) elsewhere.
-BOOST_AUTO_TEST_CASE(cancelling_a_caller_after_its_group_is_gone, *boost::unit_test::disabled()) {
+BOOST_AUTO_TEST_CASE(cancelling_a_caller_after_its_group_is_gone) {
   asio::io_context group_ctx, caller_ctx;
   auto group = std::make_unique<Group>(group_ctx.get_executor());
   asio::cancellation_signal sig;

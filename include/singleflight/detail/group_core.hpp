@@ -10,6 +10,8 @@
 #include <boost/asio/awaitable.hpp>
 #include <boost/asio/bind_cancellation_slot.hpp>
 #include <boost/asio/co_spawn.hpp>
+#include <boost/asio/dispatch.hpp>
+#include <boost/asio/use_awaitable.hpp>
 #include <boost/asio/post.hpp>
 #include <boost/unordered/hash_traits.hpp>
 #include <boost/unordered/unordered_flat_set.hpp>
@@ -173,6 +175,12 @@ class group_core final : public core_base {
       value.emplace(co_await std::move(load));
     } catch (...) {
       error = std::current_exception();
+    }
+    // A loader may end on another executor (it awaited with bind_executor);
+    // the flight's end, like its cancellation, belongs on the strand.
+    if (!self->strand().running_in_this_thread()) {
+      const auto& strand = self->strand().executor();
+      co_await boost::asio::dispatch(strand, boost::asio::use_awaitable);
     }
     self->deliver(*f, error, value);
   }

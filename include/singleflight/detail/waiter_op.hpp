@@ -93,6 +93,9 @@ class waiter_op final : public result_waiter<Value> {
       if ((type & (cancellation_type::terminal | cancellation_type::partial |
                    cancellation_type::total)) == cancellation_type::none)
         return;
+      // A waiter already on its way out may belong to a group, and a core,
+      // that are gone: look no further than the waiter itself.
+      if (self->state.load(std::memory_order_acquire) != waiter_state::parked) return;
       if (self->core->detach(*self)) {
         self->error = operation_aborted_error();
         resume_op(self, true);
