@@ -419,15 +419,39 @@ BOOST_AUTO_TEST_CASE(loader_completing_on_another_executor) {
   pool.join();
 }
 
-// A loader whose every caller has left gets its cancellation while it is on
-// another executor, and finishes there anyway: the flight must still end
-// (unlinked, off the group's books, freed once), whatever executor the end
-// runs on. Deterministic: both contexts are stepped by hand on this thread.
-// Guards the fix of regressions/loader_completing_off_strand_...: a flight
-// end moved back onto the strand with a co_await that throws once the
-// loader's coroutine is cancelled would skip deliver() and free the flight
-// while the group still lists it (ASan: heap-use-after-free in live_erase).
-BOOST_AUTO_TEST_CASE(cancelled_loader_finishing_on_another_executor) {
+BOOST_AUTO_TEST_SUITE_END()
+
+// ------------------------------------------------------------ regressions
+
+namespace {
+void spin_for(int n) {
+  std::atomic<int> sink{0};
+  for (int k = 0; k < n; ++k) sink.fetch_add(1, std::memory_order_relaxed);
+}
+}  // namespace
+
+//
+// Library bugs found by this work. Each stays disabled while it fails in
+// some preset, with the preset named; run one with
+//   test_misbehaving_loaders --run_test=regressions/<name>
+BOOST_AUTO_TEST_SUITE(regressions)
+
+// BUG (found by the stress test's SF_STRESS_OFF_STRAND mode, made
+// deterministic here), introduced by 6b83b55's fix of the one below: a
+// loader whose every caller has left gets its terminal cancellation while it
+// runs on another executor, and finishes there anyway. run_flight() then
+// re-enters the strand with `co_await asio::dispatch(strand, use_awaitable)`
+// (group_core.hpp), but its coroutine is cancelled and throws on that
+// co_await (Asio's throw_if_cancelled, on by default): deliver() and finish()
+// never run, and the co_spawn completion frees the flight while the group's
+// live list still holds it. The next live_erase() of a neighbouring flight,
+// or close(), writes into freed memory: ASan (asan preset) "heap-use-after-
+// free ... core_base::live_erase ... finish ... run_flight"; TSan the same.
+// Fix idea: `co_await asio::this_coro::throw_if_cancelled(false);` before the
+// dispatch (or catch around it), so that the flight always ends.
+// Passes at 8c42ed8 (before the change). Fails under: asan, tsan; may
+// corrupt memory silently elsewhere.
+BOOST_AUTO_TEST_CASE(cancelled_loader_finishing_on_another_executor, *boost::unit_test::disabled()) {
   io_fixture io;
   asio::io_context elsewhere;
   Group group(io.ioc.get_executor());
@@ -449,19 +473,18 @@ BOOST_AUTO_TEST_CASE(cancelled_loader_finishing_on_another_executor) {
                    error = e;
                    done = true;
                  }));
-  BOOST_REQUIRE(io.run_until([&] { return stuck.calls == 1 && elsewhere.poll() == 0 && !elsewhere.stopped(); }, 1s) ||
-                stuck.calls == 1);
+  // Both loaders start; "k"'s is now waiting on `elsewhere`, not run yet.
+  BOOST_REQUIRE(io.run_until([&] { return stuck.calls == 1 && group.stats().flights_started == 2; }));
   io.ioc.restart();
-  io.ioc.poll();                               // the loader is now waiting on `elsewhere`
+  io.ioc.poll();
   sig.emit(asio::cancellation_type::terminal);  // its only caller leaves: abandoned
-  BOOST_REQUIRE(io.run_until([&] { return done; }));
+  BOOST_TEST(group.stats().loaders_cancelled == 1u);
+  BOOST_REQUIRE(io.run_until([&] { return done; }));  // the cancellation reaches the loader too
   BOOST_TEST(static_cast<bool>(error));
-  io.ioc.restart();
-  io.ioc.poll();  // the cancellation reaches the loader's coroutine
+  BOOST_TEST(finished == 0);
   elsewhere.restart();
-  elsewhere.poll();  // the loader finishes on `elsewhere`
+  elsewhere.poll();  // the loader finishes on `elsewhere`, cancelled
   BOOST_TEST(finished == 1);
-  BOOST_REQUIRE(io.run_until([&] { return group.stats().loaders_cancelled == 1; }));
   io.ioc.restart();
   io.ioc.poll();
   elsewhere.restart();
@@ -478,23 +501,6 @@ BOOST_AUTO_TEST_CASE(cancelled_loader_finishing_on_another_executor) {
   BOOST_TEST(io.drain());
 }
 
-BOOST_AUTO_TEST_SUITE_END()
-
-// ------------------------------------------------------------ regressions
-
-namespace {
-void spin_for(int n) {
-  std::atomic<int> sink{0};
-  for (int k = 0; k < n; ++k) sink.fetch_add(1, std::memory_order_relaxed);
-}
-}  // namespace
-
-//
-// Library bugs found by this work. Each stays disabled while it fails in
-// some preset, with the preset named; run one with
-//   test_misbehaving_loaders --run_test=regressions/<name>
-BOOST_AUTO_TEST_SUITE(regressions)
-
 // BUG (found by design review of the stress test, confirmed with TSan): when a
 // loader's coroutine completes on another executor, run_flight() calls
 // deliver()/finish() on that executor's thread, and finish() writes
@@ -506,7 +512,11 @@ BOOST_AUTO_TEST_SUITE(regressions)
 // cancel_loader(...)::$_0::operator()". Fix idea: run_flight re-enters the
 // strand (co_await asio::dispatch(use_awaitable) on its own executor) after
 // the loader returns, before deliver(); or read `done` under the mutex.
-// Fails under: tsan (g++ or clang), not always at the first try: the window
+// 6b83b55 moves the flight's end onto the strand, which removes this race
+// but throws when the loader was cancelled: enabled now, this test reports
+// that use-after-free (cancelled_loader_finishing_on_another_executor,
+// above) under TSan. Enable it once that is fixed.
+// Failed under: tsan (g++ or clang), not always at the first try: the window
 // is narrow. SF_STRESS_OFF_STRAND=1 test_stress finds it more reliably, with
 // races inside asio::cancellation_state too (the emit lands while the
 // coroutine runs on the pool thread). Passes (the race is silent) elsewhere.
@@ -572,7 +582,12 @@ BOOST_AUTO_TEST_CASE(loader_completing_off_strand_races_with_its_cancellation,
 // canceller before touching the core, and keep the core alive while any
 // waiter can still reach it (a shared_ptr/weak_ptr in the waiter, or close()
 // clearing the slots of the waiters it completes).
-// Fails under: asan. Passes (silently UB) elsewhere.
+// Failed under: asan. Fixed in 6b83b55 (the canceller checks the waiter's
+// state before touching the core); kept as a regression test. The narrower
+// race remains in multi-threaded use: a canceller that passes that check
+// just before close() marks the waiter may still call into a core that the
+// last loader frees meanwhile (not reproduced; it needs a stall between the
+// check and detach()'s lock).
 BOOST_AUTO_TEST_CASE(cancelling_a_caller_after_its_group_is_gone) {
   asio::io_context group_ctx, caller_ctx;
   auto group = std::make_unique<Group>(group_ctx.get_executor());
