@@ -451,7 +451,7 @@ BOOST_AUTO_TEST_SUITE(regressions)
 // dispatch (or catch around it), so that the flight always ends.
 // Passes at 8c42ed8 (before the change). Fails under: asan, tsan; may
 // corrupt memory silently elsewhere.
-BOOST_AUTO_TEST_CASE(cancelled_loader_finishing_on_another_executor, *boost::unit_test::disabled()) {
+BOOST_AUTO_TEST_CASE(cancelled_loader_finishing_on_another_executor) {
   io_fixture io;
   asio::io_context elsewhere;
   Group group(io.ioc.get_executor());

@@ -13,6 +13,7 @@
 #include <boost/asio/dispatch.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/asio/post.hpp>
+#include <boost/asio/this_coro.hpp>
 #include <boost/unordered/hash_traits.hpp>
 #include <boost/unordered/unordered_flat_set.hpp>
 
@@ -179,6 +180,9 @@ class group_core final : public core_base {
     // A loader may end on another executor (it awaited with bind_executor);
     // the flight's end, like its cancellation, belongs on the strand.
     if (!self->strand().running_in_this_thread()) {
+      // Even when the loader was cancelled: this await must not throw, or
+      // the flight would never end.
+      co_await boost::asio::this_coro::throw_if_cancelled(false);
       const auto& strand = self->strand().executor();
       co_await boost::asio::dispatch(strand, boost::asio::use_awaitable);
     }
