@@ -8,29 +8,47 @@
 #include <boost/asio/query.hpp>
 #include <boost/system/system_error.hpp>
 
+#include <algorithm>
+#include <utility>
+
 namespace singleflight::detail {
 
 namespace {
 boost::asio::execution_context& context_of(const boost::asio::any_io_executor& ex) {
   return boost::asio::query(ex, boost::asio::execution::context);
 }
+
+std::vector<loader_strand> make_strands(const boost::asio::any_io_executor& ex, std::size_t n) {
+  std::vector<loader_strand> v;
+  v.reserve(n);
+  for (std::size_t i = 0; i < n; ++i) v.emplace_back(ex);
+  return v;
+}
 }  // namespace
 
-std::exception_ptr operation_aborted_error() {
-  return std::make_exception_ptr(
-      boost::system::system_error(boost::asio::error::operation_aborted));
+const std::exception_ptr& operation_aborted_error() noexcept {
+  static const std::exception_ptr e =
+      std::make_exception_ptr(boost::system::system_error(boost::asio::error::operation_aborted));
+  return e;
 }
 
-std::exception_ptr group_error(errc e) {
-  return std::make_exception_ptr(boost::system::system_error(make_error_code(e)));
+const std::exception_ptr& group_error(errc e) noexcept {
+  switch (e) {
+    case errc::too_many_flights:
+      break;
+  }
+  static const std::exception_ptr too_many =
+      std::make_exception_ptr(boost::system::system_error(make_error_code(errc::too_many_flights)));
+  return too_many;
 }
 
 core_base::core_base(boost::asio::any_io_executor ex, const Options& opts)
     : options_(opts),
       executor_(std::move(ex)),
-      strand_(std::in_place, executor_),
+      strands_(make_strands(executor_, std::max<std::size_t>(opts.loader_strands, 1))),
+      strand_count_(static_cast<std::uint32_t>(strands_.size())),
       registry_(boost::asio::use_service<group_service>(context_of(executor_)).registry()) {
-  if (!registry_->add(this)) shut_down();
+  if (!registry_->add(this)) (void)shut_down();
 }
 
 core_base::~core_base() = default;
@@ -45,6 +63,7 @@ void core_base::link_waiter(flight_base& f, waiter_base& w) noexcept {
     f.head = &w;
   f.tail = &w;
   ++f.waiters;
+  if (w.core != nullptr) ++f.cancellable;
 }
 
 void core_base::unlink_waiter(flight_base& f, waiter_base& w) noexcept {
@@ -62,61 +81,67 @@ void core_base::unlink_waiter(flight_base& f, waiter_base& w) noexcept {
 }
 
 void core_base::start_flight(flight_base& f) noexcept {
-  f.linked = true;
-  f.live = true;
+  f.state = flight_state::linked;
   f.live_next = live_head_;
   if (live_head_ != nullptr) live_head_->live_prev = &f;
   live_head_ = &f;
   ++counters_.flights_started;
 }
 
+void core_base::unlink_flight(flight_base& f) noexcept {
+  if (f.state == flight_state::linked) table_erase(f);
+}
+
 void core_base::live_erase(flight_base& f) noexcept {
-  if (!f.live) return;
   if (f.live_prev != nullptr)
     f.live_prev->live_next = f.live_next;
   else
     live_head_ = f.live_next;
   if (f.live_next != nullptr) f.live_next->live_prev = f.live_prev;
   f.live_prev = f.live_next = nullptr;
-  f.live = false;
 }
 
 void core_base::cancel_loader(flight_base& f) noexcept {
-  f.abandoned = true;
+  unlink_flight(f);
+  f.state = flight_state::abandoned;
   ++counters_.loaders_cancelled;
+  f.cancel_requested.store(true, std::memory_order_release);
+  if (shut_down_) return;  // no strand left to emit on; the loader goes with its context
   f.add_ref();
-  // The signal belongs to the loader's coroutine, which runs on the strand.
-  boost::asio::post(strand_->executor(), [ref = flight_ref(&f)] {
-    flight_base& fl = *ref.get();
-    if (!fl.done) fl.loader_signal.emit(boost::asio::cancellation_type::terminal);
+  // The signal belongs to the loader's coroutine, which runs on its strand.
+  boost::asio::post(strands_[f.strand_index].executor(), [ref = flight_ref(&f)] {
+    emit_cancellation(*ref.get());
   });
 }
 
+void emit_cancellation(flight_base& f) noexcept {
+  // `state` is written under the mutex by finish(), which runs on this
+  // strand too: no race with this read.
+  if (!f.loader_started || f.cancellation_emitted || !f.running()) return;
+  f.cancellation_emitted = true;
+  f.loader_signal.emit(boost::asio::cancellation_type::terminal);
+}
+
 bool core_base::detach(waiter_base& w) noexcept {
-  // A waiter that is no longer parked is being completed; its core may even
-  // be gone (the group was destroyed), so look no further.
-  if (w.state.load(std::memory_order_acquire) != waiter_state::parked) return false;
   std::lock_guard lock(mutex_);
-  if (w.state.load(std::memory_order_relaxed) != waiter_state::parked) return false;
-  flight_base& f = *w.flight;
-  // Finished: the deliverer owns the waiter. It marks every waiter
-  // completing and then takes this mutex once before any waiter can resume,
-  // so the flight is alive while we hold the mutex here.
-  if (f.done) return false;
-  unlink_waiter(f, w);
-  w.state.store(waiter_state::completing, std::memory_order_release);
+  const waiter_state s = w.state.load(std::memory_order_acquire);
+  // Completing or ready: its deliverer (or close()) owns it, and its flight
+  // may be gone.
+  if (s != waiter_state::parked && s != waiter_state::initiating) return false;
+  flight_base* f = w.flight;
+  // Unlinked by close() or shut_down(), or its flight finished: the
+  // deliverer marks every waiter and then takes this mutex before any can
+  // resume, so the flight is alive while we hold the mutex here.
+  if (f == nullptr || !f->running()) return false;
+  unlink_waiter(*f, w);
   ++counters_.callers_cancelled;
-  if (f.waiters == 0 && !f.abandoned) {
+  if (f->waiters == 0 && f->state != flight_state::abandoned) {
     if (options_.keep_abandoned_loaders) {
       ++counters_.loaders_kept;
     } else {
-      // Unlink at once: the next caller starts a new flight rather than
+      // Unlinked at once: the next caller starts a new flight rather than
       // joining one that is being cancelled.
-      if (f.linked) {
-        table_erase(f);
-        f.linked = false;
-      }
-      cancel_loader(f);
+      cancel_loader(*f);
     }
   }
   return true;
@@ -124,17 +149,15 @@ bool core_base::detach(waiter_base& w) noexcept {
 
 waiter_list core_base::finish(flight_base& f, bool failed) noexcept {
   std::lock_guard lock(mutex_);
-  f.done = true;
-  if (f.linked) {
-    table_erase(f);
-    f.linked = false;
-  }
-  live_erase(f);
   // An abandoned loader's error (usually its own cancellation) reaches no one.
-  if (failed && !f.abandoned) ++counters_.loader_failures;
+  if (failed && f.state != flight_state::abandoned) ++counters_.loader_failures;
+  unlink_flight(f);
+  const bool listed = !closed();  // close() and shut_down() empty the live list
+  f.state = flight_state::finished;
+  if (listed) live_erase(f);
   // The waiters are marked by the deliverer, outside the mutex: holding it
   // is O(1) however many callers wait.
-  waiter_list list{f.head, f.waiters};
+  waiter_list list{f.head, f.waiters, f.cancellable != 0};
   f.head = f.tail = nullptr;
   f.waiters = 0;
   return list;
@@ -146,10 +169,7 @@ waiter_list core_base::take_all_waiters() noexcept {
   waiter_list all;
   waiter_base* tail = nullptr;
   for (flight_base* f = live_head_; f != nullptr; f = f->live_next) {
-    for (waiter_base* w = f->head; w != nullptr; w = w->next) {
-      w->flight = nullptr;
-      w->state.store(waiter_state::completing, std::memory_order_release);
-    }
+    for (waiter_base* w = f->head; w != nullptr; w = w->next) w->flight = nullptr;
     if (f->head != nullptr) {
       if (tail != nullptr) {
         tail->next = f->head;
@@ -162,7 +182,6 @@ waiter_list core_base::take_all_waiters() noexcept {
     }
     f->head = f->tail = nullptr;
     f->waiters = 0;
-    f->linked = false;
   }
   table_clear();
   return all;
@@ -173,40 +192,47 @@ void core_base::close() noexcept {
   waiter_list aborted;
   {
     std::lock_guard lock(mutex_);
-    closed_ = true;
-    aborted = take_all_waiters();
+    if (closed()) return;
+    aborted = take_all_waiters();  // clears the table: no flight is linked now
     while (live_head_ != nullptr) {
       flight_base& f = *live_head_;
-      if (!f.done && !f.abandoned && !options_.keep_abandoned_loaders) cancel_loader(f);
       live_erase(f);
+      if (f.state == flight_state::linked) f.state = flight_state::forgotten;
+      if (f.state != flight_state::abandoned && !options_.keep_abandoned_loaders) cancel_loader(f);
     }
+    closed_ = true;
   }
-  if (aborted.head == nullptr) return;
-  const std::exception_ptr error = operation_aborted_error();
+  const std::exception_ptr& error = operation_aborted_error();
   for (waiter_base* w = aborted.head; w != nullptr;) {
-    waiter_base* next = w->next;
+    waiter_base* next = w->next;  // completing w may free it
     w->error = error;
-    w->resume(w, true);
+    w->hand_over(true);
     w = next;
   }
 }
 
 waiter_list core_base::shut_down() noexcept {
-  std::optional<loader_strand> strand;
+  std::vector<loader_strand> strands;
   boost::asio::any_io_executor executor;
   std::lock_guard lock(mutex_);
+  if (shut_down_) return {};
+  const bool was_closed = closed_;
+  waiter_list parked = was_closed ? waiter_list{} : take_all_waiters();
+  while (live_head_ != nullptr) {
+    flight_base& f = *live_head_;
+    live_erase(f);
+    if (f.state == flight_state::linked) f.state = flight_state::forgotten;
+  }
   shut_down_ = true;
-  waiter_list parked = take_all_waiters();
-  while (live_head_ != nullptr) live_erase(*live_head_);
-  strand.swap(strand_);
+  strands.swap(strands_);
   executor.swap(executor_);
   return parked;
 }
 
 bool core_base::forget_locked(flight_base& f) noexcept {
-  if (!f.linked) return false;
+  if (f.state != flight_state::linked) return false;
   table_erase(f);
-  f.linked = false;
+  f.state = flight_state::forgotten;
   ++counters_.forgotten;
   return true;
 }

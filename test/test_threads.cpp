@@ -46,7 +46,9 @@ bool wait_until(Pred pred, std::chrono::seconds limit = 30s) {
 
 BOOST_AUTO_TEST_CASE(callers_on_strands_of_a_multithreaded_context) {
   threaded_io io(4);
-  AsyncGroup<int, int> group(io.ioc.get_executor());
+  Options opts;
+  opts.loader_strands = 1;  // every loader of the group on one strand
+  AsyncGroup<int, int> group(io.ioc.get_executor(), opts);
   constexpr int keys = 16, callers = 4000;
   std::array<std::atomic<int>, keys> active{};
   std::atomic<int> active_total{0}, max_total{0}, max_per_key{0}, loads{0};
@@ -62,8 +64,8 @@ BOOST_AUTO_TEST_CASE(callers_on_strands_of_a_multithreaded_context) {
             // Lifetimes of one key's loaders never overlap.
             const int now_key = ++active[key];
             for (int seen = max_per_key; now_key > seen && !max_per_key.compare_exchange_weak(seen, now_key);) {}
-            // Loaders of the group never execute at the same time (the
-            // strand), though their lifetimes interleave at suspensions.
+            // With one loader strand, loaders of the group never execute at
+            // the same time, though their lifetimes interleave at suspensions.
             const int now_total = ++active_total;
             for (int seen = max_total; now_total > seen && !max_total.compare_exchange_weak(seen, now_total);) {}
             std::this_thread::yield();
@@ -83,13 +85,43 @@ BOOST_AUTO_TEST_CASE(callers_on_strands_of_a_multithreaded_context) {
   BOOST_TEST(wrong_value == 0);
   BOOST_TEST(wrong_strand == 0);
   BOOST_TEST(max_per_key == 1);
-  BOOST_TEST(max_total == 1);  // one strand for the group's loaders
+  BOOST_TEST(max_total == 1);  // Options::loader_strands = 1
   const auto s = group.stats();
   BOOST_TEST(s.calls == static_cast<std::uint64_t>(callers));
   BOOST_TEST(s.flights_started + s.joins == s.calls);
   BOOST_TEST(s.flights_started == static_cast<std::uint64_t>(loads.load()));
   BOOST_TEST(group.in_flight() == 0u);
   BOOST_TEST_MESSAGE("flights " << s.flights_started << " for " << callers << " callers");
+}
+
+// Loaders of different keys run at the same time on a multi-threaded
+// executor: each loader below holds its thread until another loader runs
+// beside it (or 10 s pass). Eight keys over the default 16 strands: at least
+// two land on different strands (all eight on one: 16^-7).
+BOOST_AUTO_TEST_CASE(loaders_of_different_keys_run_at_once) {
+  threaded_io io(2);
+  AsyncGroup<int, int> group(io.ioc.get_executor());
+  constexpr int keys = 8;
+  std::atomic<int> running{0}, max_running{0}, done{0};
+  for (int key = 0; key < keys; ++key) {
+    asio::co_spawn(
+        io.ioc,
+        [&, key]() -> asio::awaitable<void> {
+          auto loader = [&, key]() -> asio::awaitable<int> {
+            const int now = ++running;
+            for (int seen = max_running; now > seen && !max_running.compare_exchange_weak(seen, now);) {}
+            const auto until = std::chrono::steady_clock::now() + 10s;
+            while (max_running < 2 && std::chrono::steady_clock::now() < until) std::this_thread::yield();
+            --running;
+            co_return key;
+          };
+          const int v = co_await group.do_(key, loader);
+          if (v == key) ++done;
+        },
+        asio::detached);
+  }
+  BOOST_REQUIRE(wait_until([&] { return done == keys; }, 120s));
+  BOOST_TEST(max_running >= 2);
 }
 
 BOOST_AUTO_TEST_CASE(caller_resumes_on_its_own_executor_not_the_loaders) {

@@ -4,6 +4,7 @@
 #ifndef SINGLEFLIGHT_ASYNC_GROUP_HPP
 #define SINGLEFLIGHT_ASYNC_GROUP_HPP
 
+#include <singleflight/detail/coro_waiter.hpp>
 #include <singleflight/detail/group_core.hpp>
 #include <singleflight/detail/join_op.hpp>
 #include <singleflight/error.hpp>
@@ -15,6 +16,9 @@
 #include <boost/asio/any_io_executor.hpp>
 #include <boost/asio/async_result.hpp>
 #include <boost/asio/awaitable.hpp>
+#include <boost/asio/cancellation_state.hpp>
+#include <boost/asio/cancellation_type.hpp>
+#include <boost/asio/this_coro.hpp>
 
 #include <concepts>
 #include <cstddef>
@@ -100,7 +104,7 @@ class AsyncGroup {
   /// @param ex where loaders run, on a strand of it; also the executor of
   /// callers' handlers that have no associated executor.
   explicit AsyncGroup(executor_type ex, Options opts = {})
-      : core_(std::make_shared<core_type>(std::move(ex), opts)) {}
+      : core_(new core_type(std::move(ex), opts)) {}
 
   AsyncGroup(const AsyncGroup&) = delete;
   AsyncGroup& operator=(const AsyncGroup&) = delete;
@@ -115,7 +119,7 @@ class AsyncGroup {
 
   ~AsyncGroup() { close(); }
 
-  executor_type get_executor() const noexcept { return core_->executor(); }
+  executor_type get_executor() const noexcept { return core()->executor(); }
 
   /// Awaits the flight for `key`, starting `loader` if none is running.
   ///
@@ -173,7 +177,7 @@ class AsyncGroup {
   auto async_do(K&& key, F loader,
                 CompletionToken&& token = boost::asio::default_completion_token_t<executor_type>()) {
     return boost::asio::async_initiate<CompletionToken, void(std::exception_ptr, Value)>(
-        detail::initiate_join<core_type, detail::key_param_t<K&&>>{core_.get(), std::forward<K>(key)},
+        detail::initiate_join<core_type, detail::key_param_t<K&&>>{core(), std::forward<K>(key)},
         token, std::decay_t<F>(std::move(loader)));
   }
 
@@ -183,39 +187,65 @@ class AsyncGroup {
   template <class K>
     requires is_lookup_key_v<K>
   bool forget(const K& key) {
-    return core_->forget(key);
+    return core()->forget(key);
   }
 
   /// The number of keys with a flight in progress.
-  std::size_t in_flight() const { return core_->in_flight(); }
+  std::size_t in_flight() const { return core()->in_flight(); }
 
   /// A snapshot of the group's counters.
-  Stats stats() const { return core_->stats(); }
+  Stats stats() const { return core()->stats(); }
 
  private:
   // Coroutines: a `KeyParam` that is a reference refers to the caller's
-  // lvalue; otherwise the key lives in this frame.
+  // lvalue; otherwise the key lives in this frame, as does the waiter.
   template <class KeyParam, class F>
   boost::asio::awaitable<Value> do_impl(KeyParam key, F loader) {
-    detail::join_op<core_type, std::remove_cvref_t<KeyParam>, F> op(*core_, key, loader);
-    detail::outcome<Value> result = co_await std::move(op);
-    if (result.error) std::rethrow_exception(std::move(result.error));
-    co_return std::move(result.value);
+    detail::coro_waiter<Value> w;
+    // What Asio's co_await of an operation checks first.
+    const boost::asio::cancellation_state cs = co_await boost::asio::this_coro::cancellation_state;
+    if (cs.cancelled() != boost::asio::cancellation_type::none && co_await boost::asio::this_coro::throw_if_cancelled())
+      std::rethrow_exception(detail::operation_aborted_error());
+    co_await join(key, loader, w, cs.slot());
+    if (w.error) std::rethrow_exception(std::move(w.error));
+    co_return std::move(*w.value);
   }
 
   template <class KeyParam, class F>
   boost::asio::awaitable<Shared<Value>> do_shared_impl(KeyParam key, F loader) {
-    detail::join_op<core_type, std::remove_cvref_t<KeyParam>, F> op(*core_, key, loader);
-    detail::outcome<Value> result = co_await std::move(op);
-    if (result.error) std::rethrow_exception(std::move(result.error));
-    co_return Shared<Value>{std::move(result.value), result.shared};
+    detail::coro_waiter<Value> w;
+    // What Asio's co_await of an operation checks first.
+    const boost::asio::cancellation_state cs = co_await boost::asio::this_coro::cancellation_state;
+    if (cs.cancelled() != boost::asio::cancellation_type::none && co_await boost::asio::this_coro::throw_if_cancelled())
+      std::rethrow_exception(detail::operation_aborted_error());
+    co_await join(key, loader, w, cs.slot());
+    if (w.error) std::rethrow_exception(std::move(w.error));
+    co_return Shared<Value>{std::move(*w.value), w.shared};
+  }
+
+  // Joins through Asio's frame hook (an awaited callable that gets the
+  // suspended frame): a result already known when the caller would suspend
+  // (a loader that returned at once) is taken without a post, and a parked
+  // caller is resumed as Asio resumes its own operations' callers. The
+  // callable captures by reference only, so it is trivially destructible
+  // (g++ 12's co_await temporary bug).
+  template <class K, class F>
+  auto join(const K& key, F& loader, detail::coro_waiter<Value>& w, boost::asio::cancellation_slot slot) {
+    using frame_type = boost::asio::detail::awaitable_frame_base<executor_type>;
+    using thread_type = boost::asio::detail::awaitable_thread<executor_type>;
+    core_type* core = this->core();
+    return [core, &key, &loader, &w, slot](frame_type* frame) -> thread_type* {
+      w.join(*core, key, loader, frame, slot);
+      return nullptr;
+    };
   }
 
   void close() noexcept {
-    if (core_) core_->close();
+    if (core_) core()->close();
   }
 
-  std::shared_ptr<core_type> core_;
+  detail::core_ref core_;
+  core_type* core() const noexcept { return static_cast<core_type*>(core_.get()); }
 };
 
 }  // namespace singleflight

@@ -18,6 +18,18 @@ struct Options {
   /// this to keep such a loader running instead (to warm a cache): the flight
   /// stays linked and later callers join it.
   bool keep_abandoned_loaders = false;
+
+  /// How many strands the group's loaders are spread over, by key hash. A
+  /// loader runs on its flight's strand (so that its cancellation is
+  /// serialized with it, as Asio requires); loaders of different keys run at
+  /// once unless their keys share a strand. 1 serializes every loader of the
+  /// group. At least 1.
+  std::size_t loader_strands = 16;
+
+  /// A flight with more waiters than this, delivering on a multi-threaded
+  /// executor, hands chunks of its waiter list to the executor's other
+  /// threads instead of resuming them all from the thread that finished it.
+  std::size_t spread_resumption_above = 256;
 };
 
 }  // namespace singleflight

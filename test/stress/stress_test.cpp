@@ -135,7 +135,7 @@ config read_config() {
   c.seconds = env_double("SF_STRESS_SECONDS", 3.0);
   c.scale = std::max(0.05, env_double("SF_STRESS_SCALE", 1.0));
   if (auto r = env_u64("SF_STRESS_ROUND")) c.only_round = static_cast<int>(*r);
-  c.unpinned = env_u64("SF_STRESS_UNPINNED").value_or(0) != 0;
+  c.unpinned = env_u64("SF_STRESS_UNPINNED").value_or(1) != 0;
   c.off_strand = env_u64("SF_STRESS_OFF_STRAND").value_or(1) != 0;
   return c;
 }

@@ -1,26 +1,27 @@
-// The typed half of a group: the table of flights by key, joining, and
-// running a loader on the group's strand.
+// The typed half of a group: the table of flights by key, joining, running a
+// loader on its flight's strand, and delivering its result.
 #ifndef SINGLEFLIGHT_DETAIL_GROUP_CORE_HPP
 #define SINGLEFLIGHT_DETAIL_GROUP_CORE_HPP
 
 #include <singleflight/detail/core_base.hpp>
-#include <singleflight/detail/waiter_op.hpp>
+#include <singleflight/detail/deliver.hpp>
 #include <singleflight/error.hpp>
 
 #include <boost/asio/awaitable.hpp>
-#include <boost/asio/bind_cancellation_slot.hpp>
-#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/cancellation_state.hpp>
 #include <boost/asio/dispatch.hpp>
-#include <boost/asio/use_awaitable.hpp>
-#include <boost/asio/post.hpp>
+#include <boost/asio/execution/outstanding_work.hpp>
+#include <boost/asio/prefer.hpp>
+#include <boost/asio/recycling_allocator.hpp>
 #include <boost/asio/this_coro.hpp>
+#include <boost/asio/use_awaitable.hpp>
 #include <boost/unordered/hash_traits.hpp>
 #include <boost/unordered/unordered_flat_set.hpp>
 
 #include <cstddef>
 #include <exception>
-#include <memory>
 #include <mutex>
+#include <new>
 #include <optional>
 #include <type_traits>
 #include <utility>
@@ -35,71 +36,103 @@ struct avalanching_if<true> {
   using is_avalanching = void;
 };
 
+/// What join() did with a caller.
+enum class join_result {
+  linked,  // on a flight (maybe already handed its result: see waiter_state)
+  failed,  // never linked; its error is set
+  closed   // the context has shut down: destroy the caller unrun, as Asio does
+};
+
 template <class Key, class Value, class Hash, class KeyEqual>
 class group_core final : public core_base {
+  using executor_type = boost::asio::any_io_executor;
+  using thread_type = boost::asio::detail::awaitable_thread<executor_type>;
+  using entry_type = boost::asio::awaitable<boost::asio::detail::awaitable_thread_entry_point, executor_type>;
+
  public:
   struct flight final : flight_base {
     template <class K>
-    flight(const K& k, std::size_t h) : flight_base(h), key(k) {}
+    flight(const K& k, std::size_t h, std::uint32_t strand) : flight_base(h, strand), key(k) {}
     Key key;
+
+    template <class K>
+    static flight* make(const K& k, std::size_t h, std::uint32_t strand) {
+      boost::asio::recycling_allocator<flight> alloc;
+      flight* p = alloc.allocate(1);
+      try {
+        return ::new (static_cast<void*>(p)) flight(k, h, strand);
+      } catch (...) {
+        alloc.deallocate(p, 1);
+        throw;
+      }
+    }
+
+   private:
+    void destroy() noexcept override {
+      boost::asio::recycling_allocator<flight> alloc;
+      this->~flight();
+      alloc.deallocate(this, 1);
+    }
   };
 
   using value_type = Value;
 
-  group_core(boost::asio::any_io_executor ex, const Options& opts)
-      : core_base(std::move(ex), opts) {}
-
+  group_core(executor_type ex, const Options& opts) : core_base(std::move(ex), opts) {}
   ~group_core() override = default;
 
-  /// Parks the caller `handler` on the flight for `key`, starting one with
-  /// `loader` if there is none.
-  template <bool Boxed, class K, class F, class Handler>
-  void join(const K& key, F& loader, Handler&& handler, waiter_slab slab) {
-    using op_type = waiter_op<std::decay_t<Handler>, Value, Boxed>;
-    op_type* op = op_type::create(std::move(handler), this, slab);
-    op->arm_cancellation();
+  /// Links `w` (initiating) on the flight for `key`, starting one with
+  /// `loader` if there is none. The loader may run, and even finish, before
+  /// this returns: `w` is then `ready`. Never completes `w` itself.
+  template <class K, class F>
+  join_result join(const K& key, F& loader, result_waiter<Value>& w) noexcept {
     const std::size_t h = hasher_(key);
-    flight* started = nullptr;
-    bool context_gone = false;
-    errc failure{};
+    flight* fresh = nullptr;
     try {
-      std::lock_guard lock(mutex_);
-      if (closed()) {
-        context_gone = true;
-      } else {
-        ++counters_.calls;
-        if (auto it = table_.find(hashed_key<K>{key, h}); it != table_.end()) {
-          link_waiter(**it, *op);
-          ++counters_.joins;
-        } else if (table_.size() >= options_.max_in_flight) {
-          failure = errc::too_many_flights;
-          ++counters_.rejected;
-        } else {
-          auto fresh = std::make_unique<flight>(key, h);
-          table_.insert(fresh.get());
-          started = fresh.release();
-          start_flight(*started);
-          link_waiter(*started, *op);
+      for (;;) {
+        executor_type loader_ex;
+        bool linked = false;
+        {
+          std::lock_guard lock(mutex_);
+          if (closed()) {
+            if (fresh != nullptr) fresh->release();  // never shared: freed here
+            return join_result::closed;
+          }
+          if (auto it = table_.find(hashed_key<K>{key, h}); it != table_.end()) {
+            ++counters_.calls;
+            ++counters_.joins;
+            link_waiter(**it, w);
+            linked = true;
+          } else if (table_.size() >= options_.max_in_flight) {
+            ++counters_.calls;
+            ++counters_.rejected;
+            w.error = group_error(errc::too_many_flights);
+          } else if (fresh != nullptr) {
+            ++counters_.calls;
+            table_.insert(fresh);  // may grow the table (amortized)
+            start_flight(*fresh);
+            link_waiter(*fresh, w);
+            linked = true;
+            loader_ex = strand(fresh->strand_index).executor();
+          }
         }
+        if (linked) {
+          if (loader_ex)
+            launch(*std::exchange(fresh, nullptr), loader, std::move(loader_ex));
+          else if (fresh != nullptr)
+            fresh->release();  // another caller started the flight meanwhile
+          return join_result::linked;
+        }
+        if (w.error) {
+          if (fresh != nullptr) fresh->release();
+          return join_result::failed;
+        }
+        // No flight for the key: build one outside the lock, then look again.
+        fresh = flight::make(key, h, strand_for(h));
       }
-    } catch (...) {  // the key's copy or the table's growth threw: tell this caller
-      op->fail(std::current_exception());
-      return;
-    }
-    if (context_gone) {
-      op->discard();  // as Asio does with work for a context that has shut down
-    } else if (failure != errc{}) {
-      op->fail(group_error(failure));
-    } else if (started != nullptr) {
-      // join() holds the flight's first reference until the loader is launched,
-      // so that a launch that throws can still complete the flight's callers.
-      try {
-        launch(*started, std::move(loader));
-      } catch (...) {
-        std::optional<Value> none;
-        deliver(*started, std::current_exception(), none);
-      }
-      started->release();
+    } catch (...) {  // the key's copy, the flight's memory or the table's growth
+      if (fresh != nullptr) fresh->release();
+      w.error = std::current_exception();
+      return join_result::failed;
     }
   }
 
@@ -146,29 +179,56 @@ class group_core final : public core_base {
   void table_clear() noexcept override { table_.clear(); }
   std::size_t table_size() const noexcept override { return table_.size(); }
 
+  // Starts the loader in a coroutine thread of its own, on the flight's
+  // strand: at once when this thread can enter the strand, else queued
+  // there. The flight's first reference, which join() made, goes to it.
   template <class F>
-  void launch(flight& f, F&& loader) {
-    auto self = std::static_pointer_cast<group_core>(shared_from_this());
-    auto run = run_flight(std::move(self), &f, std::forward<F>(loader));
-    // The completion handler holds a reference: the flight, and the signal
-    // its loader is bound to, outlive the loader's coroutine.
-    f.add_ref();
-    auto done = boost::asio::bind_cancellation_slot(f.loader_signal.slot(), flight_ref(&f));
-    if (strand().running_in_this_thread()) {
-      // A loader of this group starting a flight: co_spawn would run the new
-      // loader inline, inside its caller's initiation.
-      const auto& ex = strand().executor();
-      boost::asio::post(ex, [ex, run = std::move(run), done = std::move(done)]() mutable {
-        boost::asio::co_spawn(ex, std::move(run), std::move(done));
-      });
-    } else {
-      boost::asio::co_spawn(strand().executor(), std::move(run), std::move(done));
+  void launch(flight& f, F& loader, executor_type loader_ex) noexcept {
+    const flight_ref first(&f);  // join()'s reference, kept until here
+    try {
+      f.add_ref();
+      flight_ref for_thread(&f);
+      add_ref();
+      core_ref core(this);
+      auto work = boost::asio::prefer(executor(), boost::asio::execution::outstanding_work.tracked);
+      entry_type entry = flight_main(std::move(core), std::move(for_thread), F(std::move(loader)), std::move(work));
+      f.add_ref();
+      flight_ref for_launcher(&f);
+      boost::asio::dispatch(loader_ex, launcher{std::move(entry), std::move(for_launcher), loader_ex});
+    } catch (...) {
+      // The loader never ran: the flight ends here, with the launch's error.
+      std::optional<Value> none;
+      deliver(f, std::current_exception(), none);
     }
   }
 
+  // Runs on the flight's strand, which owns the loader's cancellation
+  // signal from here on.
+  struct launcher {
+    entry_type entry;
+    flight_ref ref;
+    executor_type ex;
+    void operator()() {
+      flight_base& f = *ref.get();
+      boost::asio::cancellation_slot slot = f.loader_signal.slot();
+      thread_type thread(std::move(entry), ex, slot, boost::asio::cancellation_state(slot));
+      f.loader_started = true;
+      thread.launch();  // until the loader first suspends, or ends
+      // Abandoned before it started: cancel_loader()'s emission found no
+      // loader to cancel, so it is delivered now that the loader waits.
+      if (f.cancel_requested.load(std::memory_order_acquire)) emit_cancellation(f);
+    }
+  };
+
+  // The bottom frame of a loader's thread. Its parameters live as long as
+  // the thread: the core, the flight (and so the cancellation signal the
+  // thread is connected to), the loader, and one unit of work on the
+  // group's executor, as co_spawn keeps.
   template <class F>
-  static boost::asio::awaitable<void> run_flight(std::shared_ptr<group_core> self, flight* f,
-                                                 F loader) {
+  static entry_type flight_main(core_ref core, flight_ref ref, F loader, executor_type work) {
+    (void)work;
+    auto& self = static_cast<group_core&>(*core.get());
+    auto& f = static_cast<flight&>(*ref.get());
     std::exception_ptr error;
     std::optional<Value> value;
     try {
@@ -178,48 +238,25 @@ class group_core final : public core_base {
       error = std::current_exception();
     }
     // A loader may end on another executor (it awaited with bind_executor);
-    // the flight's end, like its cancellation, belongs on the strand.
-    if (!self->strand().running_in_this_thread()) {
+    // the flight's end, like its cancellation, belongs on its strand.
+    if (!self.strand(f.strand_index).running_in_this_thread()) {
       // Even when the loader was cancelled: this await must not throw, or
       // the flight would never end.
       co_await boost::asio::this_coro::throw_if_cancelled(false);
-      const auto& strand = self->strand().executor();
-      co_await boost::asio::dispatch(strand, boost::asio::use_awaitable);
+      const executor_type home = self.strand(f.strand_index).executor();
+      co_await boost::asio::dispatch(home, boost::asio::use_awaitable);
     }
-    self->deliver(*f, error, value);
+    self.deliver(f, error, value);
   }
 
   void deliver(flight& f, const std::exception_ptr& error, std::optional<Value>& value) noexcept {
     const waiter_list list = finish(f, error != nullptr);
-    const bool shared = list.count > 1;
-    for (waiter_base* w = list.head; w != nullptr; w = w->next) {
-      auto& rw = static_cast<result_waiter<Value>&>(*w);
-      rw.shared = shared;
-      if (error) {
-        rw.error = error;
-      } else if (w->next == nullptr) {
-        rw.value.emplace(std::move(*value));
-      } else {
-        try {
-          rw.value.emplace(*value);
-        } catch (...) {
-          rw.error = std::current_exception();
-        }
-      }
-      w->state.store(waiter_state::completing, std::memory_order_release);
-    }
-    sync_with_detach();
-    for (waiter_base* w = list.head; w != nullptr;) {
-      waiter_base* next = w->next;  // resuming w may free it
-      w->resume(w, false);
-      w = next;
-    }
+    deliver_to<Value>(*this, list, error, value);
   }
 
   Hash hasher_;
   KeyEqual equal_;
-  boost::unordered_flat_set<flight*, flight_hash, flight_equal> table_{
-      0, flight_hash{}, flight_equal{&equal_}};
+  boost::unordered_flat_set<flight*, flight_hash, flight_equal> table_{0, flight_hash{}, flight_equal{&equal_}};
 };
 
 }  // namespace singleflight::detail
