@@ -12,8 +12,7 @@ make_loader_strand(const boost::asio::any_io_executor& ex) {
 }  // namespace
 
 loader_strand::loader_strand(const boost::asio::any_io_executor& ex)
-    : strand_(make_loader_strand(ex)),
-      erased_(std::visit([](const auto& s) { return boost::asio::any_io_executor(s); }, strand_)) {}
+    : strand_(make_loader_strand(ex)) {}
 
 bool loader_strand::running_in_this_thread() const noexcept {
   return std::visit([](const auto& s) { return s.running_in_this_thread(); }, strand_);

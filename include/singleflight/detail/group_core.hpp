@@ -89,7 +89,7 @@ class group_core final : public core_base {
     flight* fresh = nullptr;
     try {
       for (;;) {
-        executor_type loader_ex;
+        std::optional<loader_strand> loader_ex;
         bool linked = false;
         {
           std::lock_guard lock(mutex_);
@@ -112,12 +112,12 @@ class group_core final : public core_base {
             start_flight(*fresh);
             link_waiter(*fresh, w);
             linked = true;
-            loader_ex = strand(fresh->strand_index).executor();
+            loader_ex.emplace(strand(fresh->strand_index));
           }
         }
         if (linked) {
           if (loader_ex)
-            launch(*std::exchange(fresh, nullptr), loader, std::move(loader_ex));
+            launch(*std::exchange(fresh, nullptr), loader, *loader_ex);
           else if (fresh != nullptr)
             fresh->release();  // another caller started the flight meanwhile
           return join_result::linked;
@@ -183,7 +183,7 @@ class group_core final : public core_base {
   // strand: at once when this thread can enter the strand, else queued
   // there. The flight's first reference, which join() made, goes to it.
   template <class F>
-  void launch(flight& f, F& loader, executor_type loader_ex) noexcept {
+  void launch(flight& f, F& loader, const loader_strand& loader_ex) noexcept {
     const flight_ref first(&f);  // join()'s reference, kept until here
     try {
       f.add_ref();
@@ -194,7 +194,7 @@ class group_core final : public core_base {
       entry_type entry = flight_main(std::move(core), std::move(for_thread), F(std::move(loader)), std::move(work));
       f.add_ref();
       flight_ref for_launcher(&f);
-      boost::asio::dispatch(loader_ex, launcher{std::move(entry), std::move(for_launcher), loader_ex});
+      loader_ex.dispatch(launcher{std::move(entry), std::move(for_launcher), loader_ex.executor()});
     } catch (...) {
       // The loader never ran: the flight ends here, with the launch's error.
       std::optional<Value> none;
