@@ -1,6 +1,7 @@
-// The benchmark of shared/bench-spec.md (beside this repository; scenarios
-// cold, stampede and mixed), plus a scaling scenario of our own: one line per
-// scenario, implementation and thread count, in the spec's key=value format.
+// The benchmark of bench/SPEC.md (scenarios cold, stampede, mixed and
+// parallel), plus a scaling scenario of our own: one line per scenario,
+// implementation and thread count, in the spec's key=value format. Each run
+// measures once; bench/run repeats it and keeps the median (bench/README.md).
 //
 //   impl=singleflight  co_await group.do_(key, loader)
 //   impl=bare          co_await loader()   (the same harness, no group: the
@@ -9,7 +10,7 @@
 // Usage: singleflight_bench [--scale N] [--scenario NAME[,NAME...]]
 //                           [--impl singleflight|bare] [--threads N]
 //                           [--malloc-default]
-// NAME: cold, stampede, mixed, scaling (default: all four).
+// NAME: cold, stampede, mixed, parallel, scaling (default: all five).
 //
 // glibc's malloc gives freed memory back to the kernel as soon as the top of
 // the heap is free, so every stampede round (10,000 callers, ~11 MB of
@@ -107,6 +108,28 @@ struct yield_loader {
     loads->fetch_add(1, std::memory_order_relaxed);
     auto ex = co_await asio::this_coro::executor;
     co_await asio::post(ex, asio::use_awaitable);
+    co_return 42;
+  }
+};
+
+// parallel's loader work: steps of a 64-bit LCG from x = the key's index.
+// Each step depends on the last (a multiply-add chain the compiler can
+// neither vectorize nor fold), so the work is real CPU time, ~1 ns a step.
+std::uint64_t lcg(std::uint64_t x, int steps) {
+  for (int i = 0; i < steps; ++i) x = x * 6364136223846793005ULL + 1442695040888963407ULL;
+  return x;
+}
+
+// parallel's loader: computes without suspending, checks the result against
+// the value computed before timing (so the work cannot be skipped), returns.
+struct work_loader {
+  std::atomic<std::uint64_t>* loads;
+  const std::vector<std::uint64_t>* want;  // want[k] == lcg(k, steps)
+  std::uint32_t key;
+  int steps;
+  asio::awaitable<int> operator()() const {
+    loads->fetch_add(1, std::memory_order_relaxed);
+    if (lcg(key, steps) != (*want)[key]) fail("parallel: a loader computed a wrong value");
     co_return 42;
   }
 };
@@ -297,6 +320,21 @@ struct mixed_state {
   std::atomic<std::uint64_t> done{0};
 };
 
+// tasks × per key indexes drawn uniformly from nkeys keys, fixed seed, so
+// every run and implementation makes the same calls.
+std::vector<std::uint32_t> make_plan(int tasks, int per, int nkeys) {
+  std::vector<std::uint32_t> plan(static_cast<std::size_t>(tasks) * static_cast<std::size_t>(per));
+  std::uint64_t x = 1;  // splitmix64, seed 1
+  for (auto& k : plan) {
+    std::uint64_t z = (x += 0x9e3779b97f4a7c15ULL);
+    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
+    z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
+    z ^= z >> 31;
+    k = static_cast<std::uint32_t>(z % static_cast<std::uint64_t>(nkeys));
+  }
+  return plan;
+}
+
 template <impl I>
 asio::awaitable<void> mixed_task(mixed_state* s, const std::uint32_t* plan, int per) {
   const yield_loader loader{&s->loads};
@@ -315,15 +353,7 @@ asio::awaitable<void> mixed_task(mixed_state* s, const std::uint32_t* plan, int 
 template <impl I>
 void mixed(int threads, int tasks, int per, int nkeys) {
   const std::vector<std::string> keys = make_keys(static_cast<std::size_t>(nkeys));
-  std::vector<std::uint32_t> plan(static_cast<std::size_t>(tasks) * static_cast<std::size_t>(per));
-  std::uint64_t x = 1;  // splitmix64, seed 1
-  for (auto& k : plan) {
-    std::uint64_t z = (x += 0x9e3779b97f4a7c15ULL);
-    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
-    z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
-    z ^= z >> 31;
-    k = static_cast<std::uint32_t>(z % static_cast<std::uint64_t>(nkeys));
-  }
+  const std::vector<std::uint32_t> plan = make_plan(tasks, per, nkeys);
   asio::io_context ctx(threads);
   group_type group(ctx.get_executor());
   mixed_state s{&group, &keys};
@@ -335,6 +365,61 @@ void mixed(int threads, int tasks, int per, int nkeys) {
   const std::uint64_t calls = static_cast<std::uint64_t>(tasks) * static_cast<std::uint64_t>(per);
   if (s.done.load() != calls) fail("mixed: not every call completed");
   print_line("mixed", I, threads, calls, m, s.loads.load());
+}
+
+// ---------------------------------------------------------------------------
+// parallel: like mixed (tasks callers × per sequential calls, keys drawn
+// uniformly from nkeys), but the loader is CPU work that never suspends.
+// Loaders of different keys can only overlap on different threads, so
+// time(threads=1) / time(threads=2) tells how well the group lets them.
+
+struct parallel_state {
+  group_type* group;
+  const std::vector<std::string>* keys;
+  const std::vector<std::uint64_t>* want;
+  int steps;
+  std::atomic<std::uint64_t> loads{0};
+  std::atomic<std::uint64_t> done{0};
+};
+
+template <impl I>
+asio::awaitable<void> parallel_task(parallel_state* s, const std::uint32_t* plan, int per) {
+  for (int i = 0; i < per; ++i) {
+    const work_loader loader{&s->loads, s->want, plan[i], s->steps};
+    int v;
+    if constexpr (I == impl::singleflight)
+      v = co_await s->group->do_((*s->keys)[plan[i]], loader);
+    else
+      v = co_await loader();
+    check(v);
+  }
+  s->done.fetch_add(static_cast<std::uint64_t>(per), std::memory_order_relaxed);
+}
+
+template <impl I>
+void parallel(int threads, int tasks, int per, int nkeys, int steps) {
+  const std::vector<std::string> keys = make_keys(static_cast<std::size_t>(nkeys));
+  const std::vector<std::uint32_t> plan = make_plan(tasks, per, nkeys);
+  std::vector<std::uint64_t> want(static_cast<std::size_t>(nkeys));
+  for (int k = 0; k < nkeys; ++k) want[static_cast<std::size_t>(k)] = lcg(static_cast<std::uint64_t>(k), steps);
+  asio::io_context ctx(threads);
+  group_type group(ctx.get_executor());
+  parallel_state s{&group, &keys, &want, steps};
+  // Each caller is spawned from a handler of its own: co_spawn from inside
+  // the io_context starts the coroutine inline (its first step is a
+  // dispatch), and a bare caller that never suspends would then run all its
+  // calls before the next caller is even spawned, on one thread. Posted, the
+  // callers are spread over the threads, as Go's goroutines are.
+  const measurement m = run_timed("parallel", ctx, threads, [&] {
+    for (int t = 0; t < tasks; ++t)
+      asio::post(ctx, [&s, &plan, &ctx, t, per] {
+        asio::co_spawn(ctx, parallel_task<I>(&s, plan.data() + static_cast<std::size_t>(t) * per, per),
+                       abort_on_error{});
+      });
+  });
+  const std::uint64_t calls = static_cast<std::uint64_t>(tasks) * static_cast<std::uint64_t>(per);
+  if (s.done.load() != calls) fail("parallel: not every call completed");
+  print_line("parallel", I, threads, calls, m, s.loads.load());
 }
 
 // ---------------------------------------------------------------------------
@@ -368,7 +453,8 @@ struct options {
 
 [[noreturn]] void usage() {
   std::fprintf(stderr,
-               "usage: singleflight_bench [--scale N] [--scenario cold|stampede|mixed|scaling[,...]] "
+               "usage: singleflight_bench [--scale N] "
+               "[--scenario cold|stampede|mixed|parallel|scaling[,...]] "
                "[--impl singleflight|bare] [--threads N] [--malloc-default]\n");
   std::exit(2);
 }
@@ -396,7 +482,8 @@ options parse(int argc, char** argv) {
       while (start <= list.size()) {
         const std::size_t comma = std::min(list.find(',', start), list.size());
         std::string one = list.substr(start, comma - start);
-        if (one != "cold" && one != "stampede" && one != "mixed" && one != "scaling") usage();
+        if (one != "cold" && one != "stampede" && one != "mixed" && one != "parallel" && one != "scaling")
+          usage();
         o.scenarios.push_back(std::move(one));
         start = comma + 1;
       }
@@ -450,6 +537,12 @@ int main(int argc, char** argv) {
     if (!o.wants_threads(threads)) continue;
     if (o.wants("mixed"))
       for_impls(o, [&](auto i) { mixed<decltype(i)::value>(threads, at_least_1(1'000 / s), 200, 100); });
+  }
+  for (int threads : {1, 2}) {
+    if (!o.wants_threads(threads)) continue;
+    // --scale shrinks the number of callers, not a loader's work.
+    if (o.wants("parallel"))
+      for_impls(o, [&](auto i) { parallel<decltype(i)::value>(threads, at_least_1(1'000 / s), 20, 64, 20'000); });
   }
 
   if (o.wants("scaling")) {
