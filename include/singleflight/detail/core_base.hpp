@@ -1,22 +1,13 @@
-// The non-template half of a group: locking, waiter lists, cancellation,
-// statistics, the loaders' strands, and the registration that lets an
-// execution context's shutdown reach parked callers. Compiled once, in the
-// library.
-//
-// Who guards what:
-// | what                                        | guarded by                    |
-// |---------------------------------------------|-------------------------------|
-// | the table, live list, counters, closed flags | mutex_                        |
-// | a flight's state, waiter list and counts     | mutex_                        |
-// | a waiter's links (prev/next/flight)          | mutex_ while linked; then its |
-// |                                             | deliverer or canceller alone  |
-// | a waiter's state                            | atomic (see waiter_state)     |
-// | a flight's loader_signal                    | the flight's loader strand    |
-// | refs_                                       | atomic                        |
+// The non-template half of a group's Asio layer: the flight table (every
+// rule about flights and waiters, and the one mutex, live there), the
+// loaders' strands, the loaders' cancellation, and the registration that
+// lets an execution context's shutdown reach waiting callers. Compiled
+// once, in the library.
 #ifndef SINGLEFLIGHT_DETAIL_CORE_BASE_HPP
 #define SINGLEFLIGHT_DETAIL_CORE_BASE_HPP
 
 #include <singleflight/detail/flight.hpp>
+#include <singleflight/detail/flight_table.hpp>
 #include <singleflight/detail/loader_strand.hpp>
 #include <singleflight/detail/waiter.hpp>
 #include <singleflight/error.hpp>
@@ -30,21 +21,11 @@
 #include <cstdint>
 #include <exception>
 #include <memory>
-#include <mutex>
 #include <vector>
 
 namespace singleflight::detail {
 
 class group_registry;
-
-/// A list of waiters handed over by the core, in arrival order.
-struct waiter_list {
-  waiter_base* head = nullptr;
-  std::size_t count = 0;
-  /// Some waiter had a canceller: the deliverer marks them all, then calls
-  /// sync_with_detach(), before it resumes any.
-  bool cancellable = false;
-};
 
 class core_base {
  public:
@@ -62,24 +43,19 @@ class core_base {
 
   const boost::asio::any_io_executor& executor() const noexcept { return executor_; }
   const Options& options() const noexcept { return options_; }
+  flight_table& table() noexcept { return table_; }
 
-  /// The strand a flight's loader runs on; valid until shut_down().
+  /// The strand a flight's loader runs on. Valid until the execution
+  /// context shuts down; the table refuses new flights from then on.
   const loader_strand& strand(std::uint32_t index) const noexcept { return strands_[index]; }
   std::uint32_t strand_for(std::size_t hash) const noexcept {
     // The table indexes with the hash's low bits; use the high ones here.
     return static_cast<std::uint32_t>((hash >> 40) % strand_count_);
   }
 
-  /// A cancelled caller leaves its flight. True if this call unlinked it:
-  /// the caller must then be completed with operation_aborted.
+  /// A cancelled caller leaves its flight. True if it was unlinked: the
+  /// caller must then be completed with operation_aborted.
   bool detach(waiter_base& w) noexcept;
-
-  /// The loader of `f` has finished: unlinks `f` and hands over its waiters.
-  waiter_list finish(flight_base& f, bool failed) noexcept;
-
-  /// Waits out any detach() that saw a waiter of a finished flight still
-  /// linked: after it, the flight may be freed.
-  void sync_with_detach() noexcept;
 
   /// The group is being destroyed: every waiting caller is completed with
   /// operation_aborted (posted) and unfinished loaders are cancelled.
@@ -90,41 +66,21 @@ class core_base {
   /// must not outlive their context.
   waiter_list shut_down() noexcept;
 
-  bool forget_locked(flight_base& f) noexcept;
-  Stats stats() const;
-  std::size_t in_flight() const;
-
- protected:
-  // With mutex_ held.
-  virtual void table_erase(flight_base& f) noexcept = 0;
-  virtual void table_clear() noexcept = 0;
-  virtual std::size_t table_size() const noexcept = 0;
-
-  void link_waiter(flight_base& f, waiter_base& w) noexcept;
-  void start_flight(flight_base& f) noexcept;  // live list, counters
-  /// Posts a terminal cancellation of f's loader to its strand.
-  void cancel_loader(flight_base& f) noexcept;
-  bool closed() const noexcept { return closed_ || shut_down_; }
-
-  mutable std::mutex mutex_;
-  Stats counters_;
-  const Options options_;
+  Stats stats() const { return table_.stats(); }
+  std::size_t in_flight() const { return table_.in_flight(); }
 
  private:
-  void unlink_waiter(flight_base& f, waiter_base& w) noexcept;
-  void unlink_flight(flight_base& f) noexcept;  // out of the table, if linked
-  void live_erase(flight_base& f) noexcept;
-  /// Unlinks every waiter of every running flight; mutex_ held.
-  waiter_list take_all_waiters() noexcept;
+  /// Posts the terminal cancellation of a loader to its strand; adopts the
+  /// reference the table added.
+  void cancel_loader(flight_node& f) noexcept;
 
   std::atomic<std::size_t> refs_{1};
+  const Options options_;
+  flight_table table_;
   boost::asio::any_io_executor executor_;
   std::vector<loader_strand> strands_;
   std::uint32_t strand_count_;
   std::shared_ptr<group_registry> registry_;
-  flight_base* live_head_ = nullptr;
-  bool closed_ = false;
-  bool shut_down_ = false;
 };
 
 /// Owns one reference to a core (adopted).

@@ -67,7 +67,7 @@ void deliver_to(core_base& core, const waiter_list& list, const std::exception_p
     w = next;
   }
   if (!two_pass) return;
-  if (list.cancellable) core.sync_with_detach();
+  if (list.cancellable) core.table().sync();
   resume_waiters(core, resume_head, n);
 }
 

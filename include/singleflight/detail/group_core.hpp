@@ -16,7 +16,6 @@
 #include <boost/asio/this_coro.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/unordered/hash_traits.hpp>
-#include <boost/unordered/unordered_flat_set.hpp>
 
 #include <cstddef>
 #include <exception>
@@ -27,14 +26,6 @@
 #include <utility>
 
 namespace singleflight::detail {
-
-// Boost.Unordered skips its own mixing when the hash declares this.
-template <bool Avalanching>
-struct avalanching_if {};
-template <>
-struct avalanching_if<true> {
-  using is_avalanching = void;
-};
 
 /// What join() did with a caller.
 enum class join_result {
@@ -85,49 +76,30 @@ class group_core final : public core_base {
   /// this returns: `w` is then `ready`. Never completes `w` itself.
   template <class K, class F>
   join_result join(const K& key, F& loader, result_waiter<Value>& w) noexcept {
-    const std::size_t h = hasher_(key);
+    const lookup<K> probe_key{key, equal_};
+    const key_probe probe{hash_of(key), &probe_key, &lookup<K>::equals};
     flight* fresh = nullptr;
     try {
       for (;;) {
-        std::optional<loader_strand> loader_ex;
-        bool linked = false;
-        {
-          std::lock_guard lock(mutex_);
-          if (closed()) {
+        switch (table().admit(probe, w, fresh)) {
+          case flight_table::admit_result::joined:
+            if (fresh != nullptr) fresh->release();  // another caller started one meanwhile
+            return join_result::linked;
+          case flight_table::admit_result::started:
+            launch(*fresh, loader, strand(fresh->strand_index));
+            return join_result::linked;
+          case flight_table::admit_result::rejected:
+            if (fresh != nullptr) fresh->release();
+            w.error = group_error(errc::too_many_flights);
+            return join_result::failed;
+          case flight_table::admit_result::closed:
             if (fresh != nullptr) fresh->release();  // never shared: freed here
             return join_result::closed;
-          }
-          if (auto it = table_.find(hashed_key<K>{key, h}); it != table_.end()) {
-            ++counters_.calls;
-            ++counters_.joins;
-            link_waiter(**it, w);
-            linked = true;
-          } else if (table_.size() >= options_.max_in_flight) {
-            ++counters_.calls;
-            ++counters_.rejected;
-            w.error = group_error(errc::too_many_flights);
-          } else if (fresh != nullptr) {
-            ++counters_.calls;
-            table_.insert(fresh);  // may grow the table (amortized)
-            start_flight(*fresh);
-            link_waiter(*fresh, w);
-            linked = true;
-            loader_ex.emplace(strand(fresh->strand_index));
-          }
+          case flight_table::admit_result::need_flight:
+            // Built outside the lock; then the table is asked again.
+            fresh = flight::make(key, probe.hash, strand_for(probe.hash));
+            break;
         }
-        if (linked) {
-          if (loader_ex)
-            launch(*std::exchange(fresh, nullptr), loader, *loader_ex);
-          else if (fresh != nullptr)
-            fresh->release();  // another caller started the flight meanwhile
-          return join_result::linked;
-        }
-        if (w.error) {
-          if (fresh != nullptr) fresh->release();
-          return join_result::failed;
-        }
-        // No flight for the key: build one outside the lock, then look again.
-        fresh = flight::make(key, h, strand_for(h));
       }
     } catch (...) {  // the key's copy, the flight's memory or the table's growth
       if (fresh != nullptr) fresh->release();
@@ -138,46 +110,34 @@ class group_core final : public core_base {
 
   template <class K>
   bool forget(const K& key) {
-    const std::size_t h = hasher_(key);
-    std::lock_guard lock(mutex_);
-    auto it = table_.find(hashed_key<K>{key, h});
-    return it != table_.end() && forget_locked(**it);
+    const lookup<K> probe_key{key, equal_};
+    return table().forget(key_probe{hash_of(key), &probe_key, &lookup<K>::equals});
   }
 
  private:
-  // A lookup key with its hash computed before the lock is taken.
+  // A key to compare with a flight's, for the type-erased table.
   template <class K>
-  struct hashed_key {
+  struct lookup {
     const K& key;
-    std::size_t hash;
-  };
-
-  struct flight_hash : avalanching_if<boost::unordered::hash_is_avalanching<Hash>::value> {
-    using is_transparent = void;
-    std::size_t operator()(const flight* f) const noexcept { return f->hash; }
-    template <class K>
-    std::size_t operator()(const hashed_key<K>& k) const noexcept {
-      return k.hash;
+    const KeyEqual& equal;
+    static bool equals(const void* p, const flight_node& f) {
+      const auto& self = *static_cast<const lookup*>(p);
+      return self.equal(self.key, static_cast<const flight&>(f).key);
     }
   };
 
-  struct flight_equal {
-    using is_transparent = void;
-    const KeyEqual* equal;
-    bool operator()(const flight* a, const flight* b) const { return a == b; }
-    template <class K>
-    bool operator()(const hashed_key<K>& k, const flight* f) const {
-      return (*equal)(k.key, f->key);
+  // The table expects a well-mixed hash (it skips Boost.Unordered's own
+  // mixing); a hash that does not declare itself avalanching is mixed here.
+  template <class K>
+  std::size_t hash_of(const K& key) const {
+    std::size_t h = hasher_(key);
+    if constexpr (!boost::unordered::hash_is_avalanching<Hash>::value) {
+      h ^= h >> 32;
+      h *= 0x9e3779b97f4a7c15ULL;
+      h ^= h >> 29;
     }
-    template <class K>
-    bool operator()(const flight* f, const hashed_key<K>& k) const {
-      return (*equal)(f->key, k.key);
-    }
-  };
-
-  void table_erase(flight_base& f) noexcept override { table_.erase(static_cast<flight*>(&f)); }
-  void table_clear() noexcept override { table_.clear(); }
-  std::size_t table_size() const noexcept override { return table_.size(); }
+    return h;
+  }
 
   // Starts the loader in a coroutine thread of its own, on the flight's
   // strand: at once when this thread can enter the strand, else queued
@@ -209,7 +169,7 @@ class group_core final : public core_base {
     flight_ref ref;
     executor_type ex;
     void operator()() {
-      flight_base& f = *ref.get();
+      auto& f = static_cast<flight_base&>(*ref.get());
       boost::asio::cancellation_slot slot = f.loader_signal.slot();
       thread_type thread(std::move(entry), ex, slot, boost::asio::cancellation_state(slot));
       f.loader_started = true;
@@ -250,13 +210,12 @@ class group_core final : public core_base {
   }
 
   void deliver(flight& f, const std::exception_ptr& error, std::optional<Value>& value) noexcept {
-    const waiter_list list = finish(f, error != nullptr);
+    const waiter_list list = table().finish(f, error != nullptr);
     deliver_to<Value>(*this, list, error, value);
   }
 
   Hash hasher_;
   KeyEqual equal_;
-  boost::unordered_flat_set<flight*, flight_hash, flight_equal> table_{0, flight_hash{}, flight_equal{&equal_}};
 };
 
 }  // namespace singleflight::detail

@@ -13,7 +13,7 @@
 namespace singleflight::detail {
 
 class core_base;
-class flight_base;
+class flight_node;
 
 /// A waiter's life, in order (each arrow is taken once):
 ///
@@ -45,7 +45,7 @@ struct waiter_base {
 
   waiter_base* prev = nullptr;
   waiter_base* next = nullptr;
-  flight_base* flight = nullptr;  // while linked
+  flight_node* flight = nullptr;  // while linked
   // Set while a canceller is connected to the caller's slot: the waiter then
   // holds a reference to its core, so that a cancellation racing with the
   // group's end never reaches a freed core.

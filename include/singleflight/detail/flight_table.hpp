@@ -1,0 +1,189 @@
+// The state machine of flights and waiters, with no I/O in it: which flight
+// a caller joins or starts, who leaves, what a finished flight hands over,
+// forget, close and shutdown. Each transition returns what the Asio layer
+// (group_core, core_base) must do next; that layer never edits a flight's or
+// a waiter's links itself. Tested without an io_context (test_flight_table).
+//
+// States (one enum each; every arrow is taken under the table's mutex, but
+// the waiter's last ones, which are atomic):
+//
+//   flight:  linked --forget--> forgotten --+
+//              |  \                          +--finish--> finished
+//              |   +--last caller left--> abandoned (loader to cancel)
+//              +-----------finish--------------^
+//   waiter:  initiating --(caller suspends)--> parked --> completing
+//               \--(result or abort during the initiating call)--> ready
+//
+// Who guards what:
+// | what                                             | guarded by               |
+// |--------------------------------------------------|--------------------------|
+// | the table, the live list, counters, closed flags  | mutex_                   |
+// | a flight's state, waiter list, counts             | mutex_                   |
+// | a waiter's links (prev, next, flight)             | mutex_ while linked; then|
+// |                                                  | its deliverer or closer  |
+// | a waiter's state                                 | atomic (waiter_state)    |
+// | a flight's reference count, cancel_requested      | atomic                   |
+#ifndef SINGLEFLIGHT_DETAIL_FLIGHT_TABLE_HPP
+#define SINGLEFLIGHT_DETAIL_FLIGHT_TABLE_HPP
+
+#include <singleflight/detail/waiter.hpp>
+#include <singleflight/options.hpp>
+#include <singleflight/stats.hpp>
+
+#include <boost/unordered/unordered_flat_set.hpp>
+
+#include <atomic>
+#include <cstddef>
+#include <cstdint>
+#include <mutex>
+
+namespace singleflight::detail {
+
+enum class flight_state : std::uint8_t {
+  linked,     // in the table: new callers join it
+  forgotten,  // out of the table (forget, close); its callers still wait
+  abandoned,  // out of the table; every caller left, its loader is cancelled
+  finished    // the loader has ended
+};
+
+/// The table's part of a flight. While not finished it is in the live list,
+/// unless the table is closed or shut down (which empties that list).
+class flight_node {
+ public:
+  flight_node(std::size_t h, std::uint32_t strand) noexcept : hash(h), strand_index(strand) {}
+  flight_node(const flight_node&) = delete;
+  flight_node& operator=(const flight_node&) = delete;
+
+  void add_ref() noexcept { refs_.fetch_add(1, std::memory_order_relaxed); }
+  void release() noexcept {
+    if (refs_.fetch_sub(1, std::memory_order_acq_rel) == 1) destroy();
+  }
+  bool running() const noexcept { return state != flight_state::finished; }
+
+  const std::size_t hash;
+  const std::uint32_t strand_index;  // which loader strand (the Asio layer's)
+  flight_state state = flight_state::linked;
+  waiter_base* head = nullptr;
+  waiter_base* tail = nullptr;
+  std::size_t waiters = 0;
+  std::size_t cancellable = 0;  // waiters ever linked with a canceller
+  flight_node* live_prev = nullptr;
+  flight_node* live_next = nullptr;
+  flight_node* cancel_next = nullptr;  // close()'s list of loaders to cancel
+  // Set when the loader is to be cancelled; read by its strand, so that a
+  // cancellation that arrives before the loader starts is not lost.
+  std::atomic<bool> cancel_requested{false};
+
+ protected:
+  ~flight_node() = default;
+  /// Frees the flight, with the allocator it was made with.
+  virtual void destroy() noexcept = 0;
+
+ private:
+  std::atomic<std::size_t> refs_{1};
+};
+
+/// A list of waiters handed over by the table, in arrival order.
+struct waiter_list {
+  waiter_base* head = nullptr;
+  std::size_t count = 0;
+  /// Some waiter had a canceller: mark them all, then sync(), before
+  /// resuming any.
+  bool cancellable = false;
+};
+
+/// A key to look up, type-erased: its hash, and how to compare it with a
+/// flight's key.
+struct key_probe {
+  std::size_t hash;
+  const void* key;
+  bool (*equals)(const void* key, const flight_node& f);
+};
+
+class flight_table {
+ public:
+  explicit flight_table(const Options& opts);
+  flight_table(const flight_table&) = delete;
+  flight_table& operator=(const flight_table&) = delete;
+
+  enum class admit_result {
+    joined,       // `w` is linked on a running flight
+    started,      // `w` is linked on `fresh`, which is now linked: start its loader
+    need_flight,  // no flight for the key: build one (outside the lock), ask again
+    rejected,     // max_in_flight reached
+    closed        // closed or shut down: destroy the caller unrun
+  };
+  /// Links `w` (initiating) on the flight for `key`, or on `fresh` if there
+  /// is none and `fresh` is given. `fresh` stays the caller's unless started.
+  admit_result admit(const key_probe& key, waiter_base& w, flight_node* fresh);
+
+  /// A cancelled caller leaves. `detached`: it was unlinked, complete it
+  /// with operation_aborted. `cancel`: its flight was abandoned; post the
+  /// loader's cancellation, then release() the reference handed over.
+  struct detach_result {
+    bool detached = false;
+    flight_node* cancel = nullptr;
+  };
+  detach_result detach(waiter_base& w) noexcept;
+
+  /// The loader of `f` has ended: unlinks `f`, hands over its waiters.
+  waiter_list finish(flight_node& f, bool failed) noexcept;
+
+  /// Waits out any detach() that saw a waiter of a finished flight still
+  /// linked: after it, the flight may be freed.
+  void sync() noexcept;
+
+  bool forget(const key_probe& key);
+
+  /// The group goes: every linked waiter, to complete with operation_aborted,
+  /// and the running loaders to cancel (through cancel_next, one reference
+  /// each), unless Options::keep_abandoned_loaders.
+  struct close_result {
+    waiter_list aborted;
+    flight_node* cancel = nullptr;
+  };
+  close_result close() noexcept;
+
+  /// The execution context shuts down: every linked waiter, to destroy
+  /// unrun. Later admit()s answer `closed`.
+  waiter_list shut_down() noexcept;
+
+  Stats stats() const;
+  std::size_t in_flight() const;
+
+ private:
+  struct node_hash {
+    using is_transparent = void;
+    using is_avalanching = void;  // the group's hash is (SipHash, or the user's)
+    std::size_t operator()(const flight_node* f) const noexcept { return f->hash; }
+    std::size_t operator()(const key_probe& k) const noexcept { return k.hash; }
+  };
+  struct node_equal {
+    using is_transparent = void;
+    bool operator()(const flight_node* a, const flight_node* b) const noexcept { return a == b; }
+    bool operator()(const key_probe& k, const flight_node* f) const { return k.equals(k.key, *f); }
+    bool operator()(const flight_node* f, const key_probe& k) const { return k.equals(k.key, *f); }
+  };
+
+  // With mutex_ held.
+  void link(flight_node& f, waiter_base& w) noexcept;
+  void unlink(flight_node& f, waiter_base& w) noexcept;
+  void unlink_flight(flight_node& f) noexcept;
+  void live_push(flight_node& f) noexcept;
+  void live_erase(flight_node& f) noexcept;
+  flight_node* abandon(flight_node& f) noexcept;  // marks, counts, adds a reference
+  waiter_list take_all_waiters() noexcept;
+  bool closed() const noexcept { return closed_ || shut_down_; }
+
+  mutable std::mutex mutex_;
+  const Options options_;
+  Stats counters_;
+  boost::unordered_flat_set<flight_node*, node_hash, node_equal> table_;
+  flight_node* live_head_ = nullptr;
+  bool closed_ = false;
+  bool shut_down_ = false;
+};
+
+}  // namespace singleflight::detail
+
+#endif
