@@ -11,6 +11,8 @@
 #include <boost/asio/strand.hpp>
 #include <boost/asio/use_future.hpp>
 
+#include <optional>
+#include <stdexcept>
 #include <string>
 #include <string_view>
 
@@ -142,6 +144,36 @@ BOOST_AUTO_TEST_CASE(completions_run_on_the_handlers_executor) {
   BOOST_REQUIRE(run_until([&] { return done == 2; }));
   BOOST_TEST(hit_on_strand);
   BOOST_TEST(miss_on_strand);
+}
+
+BOOST_AUTO_TEST_CASE(try_get_answers_hits_only_and_refreshes_stale_ones) {
+  CacheOptions o = bounded(10);
+  o.stale_ttl = 10s;
+  o.error_ttl = 10s;
+  Cache cache(ioc.get_executor(), o);
+  auto loader = counting_loader();
+  BOOST_TEST(!cache.try_get("k", loader));  // a miss: nothing loaded, nothing counted
+  BOOST_TEST(drain());
+  BOOST_TEST(loads == 0);
+  BOOST_TEST(cache.stats().misses == 0u);
+  cache.put("k", 1);
+  BOOST_TEST(cache.try_get("k", loader).value_or(-1) == 1);
+  manual_clock::advance(11s);
+  BOOST_TEST(cache.try_get("k", loader).value_or(-1) == 1);  // stale: refreshed behind
+  BOOST_REQUIRE(run_until([&] { return loads == 1 && cache.stats().group.in_flight == 0; }));
+  BOOST_TEST(cache.try_get("k", loader).value_or(-1) == 1001);
+  auto failing = []() -> asio::awaitable<int> {
+    throw std::runtime_error("down");
+    co_return 0;
+  };
+  auto r = spawn(ioc.get_executor(), cache.get("bad", failing));
+  BOOST_REQUIRE(run_until([&] { return r->done.load(); }));
+  BOOST_TEST(!cache.try_get("bad", failing));  // a kept failure is for get to rethrow
+  const auto s = cache.stats();
+  BOOST_TEST(s.hits == 2u);
+  BOOST_TEST(s.stale_hits == 1u);
+  BOOST_TEST(s.error_hits == 0u);
+  BOOST_TEST(s.misses == 1u);
 }
 
 BOOST_AUTO_TEST_SUITE_END()

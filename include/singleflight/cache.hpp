@@ -112,6 +112,20 @@ class Cache {
     return answer(std::move(d.value), std::move(d.error));
   }
 
+  /// The hit path of get, for code that answers hits at once and misses
+  /// elsewhere (say, racing them against a client's disconnect): the fresh
+  /// or stale value (a stale one, or an early refresh, starts its background
+  /// refresh with `loader`, as get does); nullopt on a miss or a kept
+  /// failure, counted by the get() that follows.
+  template <class K, class F>
+    requires is_lookup_key_v<std::remove_cvref_t<K>> && Loader<F, Value>
+  std::optional<Value> try_get(const K& key, F loader) {
+    auto d = store_->lookup(view(key), Clock::now(), true);
+    if (d.action == detail::cache_action::load) return std::nullopt;
+    if (d.action == detail::cache_action::hit_refresh) refresh(view(key), std::move(loader), d);
+    return std::move(d.value);
+  }
+
   /// The completion-token form of get.
   ///
   /// @par Completion Signature
@@ -131,10 +145,7 @@ class Cache {
   auto async_get(K&& key, F loader,
                  CompletionToken&& token = boost::asio::default_completion_token_t<executor_type>()) {
     return boost::asio::async_initiate<CompletionToken, void(std::exception_ptr, Value)>(
-        [this](auto handler, auto key, std::decay_t<F> loader) {
-          initiate_get(std::move(handler), std::move(key), std::move(loader));
-        },
-        token, std::forward<K>(key), std::decay_t<F>(std::move(loader)));
+        initiation{this}, token, std::forward<K>(key), std::decay_t<F>(std::move(loader)));
   }
 
   /// Stores `v` as fresh for `ttl`. A load of `key` in progress is not
@@ -222,6 +233,14 @@ class Cache {
     load_type<F> op(store_, k, std::forward<F>(loader), d.lease, d.seen_serial);
     group_.async_do(k, std::move(op), done{store_, k, d.refresh_id});
   }
+
+  struct initiation {
+    Cache* self;
+    template <class Handler, class K, class F>
+    void operator()(Handler&& handler, K&& key, F&& loader) const {
+      self->initiate_get(std::forward<Handler>(handler), std::forward<K>(key), std::forward<F>(loader));
+    }
+  };
 
   template <class Handler, class K, class F>
   void initiate_get(Handler&& handler, K&& key, F&& loader) {

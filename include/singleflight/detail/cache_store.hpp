@@ -69,15 +69,17 @@ class cache_store {
         beta_(o.early_refresh_beta),
         max_entries_(o.max_entries == 0 ? 1 : o.max_entries) {}  // room for one at least
 
-  /// What a get() for `key` at `now` does.
+  /// What a get() for `key` at `now` does. With `values_only` (try_get), a
+  /// kept failure or a miss is `load` with no lease taken and nothing
+  /// counted: the get() that follows counts it.
   template <class K>
-  cache_decision<Value> lookup(const K& key, time_point now) {
+  cache_decision<Value> lookup(const K& key, time_point now, bool values_only = false) {
     cache_decision<Value> d;
     std::lock_guard lock(mutex_);
     auto it = map_.find(key);
     if (it != map_.end()) {
       entry& e = it->second;
-      if (now < e.fresh_until) {
+      if (now < e.fresh_until && !(values_only && e.error)) {
         if (bounded()) lru_.splice(lru_.begin(), lru_, e.lru);
         if (e.error) {
           ++stats_.error_hits;
@@ -107,6 +109,7 @@ class cache_store {
       }
       d.seen_serial = e.serial;
     }
+    if (values_only) return d;
     ++stats_.misses;
     d.action = cache_action::load;
     d.lease = take_lease(key);
