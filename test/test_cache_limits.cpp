@@ -60,6 +60,18 @@ BOOST_AUTO_TEST_CASE(never_more_than_max_entries_and_evictions_counted) {
   BOOST_TEST(cache.stats().evictions == 7u);
 }
 
+BOOST_AUTO_TEST_CASE(a_large_bound_holds_across_shards) {
+  Cache cache(ioc.get_executor(), bounded(2048));  // large enough to be sharded
+  for (int i = 0; i < 5000; ++i) {
+    cache.put("key" + std::to_string(i), i);
+    BOOST_REQUIRE(cache.size() <= 2048u);
+  }
+  BOOST_TEST(cache.size() >= 1024u);  // each shard full but for rounding
+  BOOST_TEST(cache.stats().evictions == 5000u - cache.size());
+  BOOST_TEST(get(cache, "key4999") == 4999);  // the newest entries stay
+  BOOST_TEST(loads == 0);
+}
+
 BOOST_AUTO_TEST_CASE(the_least_recently_used_goes_first) {
   Cache cache(ioc.get_executor(), bounded(3));
   cache.put("a", 1);

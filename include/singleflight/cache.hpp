@@ -8,6 +8,7 @@
 #include <singleflight/async_group.hpp>
 #include <singleflight/cache_options.hpp>
 #include <singleflight/cache_stats.hpp>
+#include <singleflight/coarse_clock.hpp>
 #include <singleflight/detail/cache_load.hpp>
 #include <singleflight/detail/cache_store.hpp>
 #include <singleflight/hash.hpp>
@@ -59,9 +60,11 @@ namespace singleflight {
 /// An awaitable returned by `get` must be awaited while the cache lives.
 ///
 /// @tparam Clock a `std::chrono` clock: its static `now()` is the time of
-/// every expiry decision (tests inject a manual one).
+/// every expiry decision (tests inject a manual one). The default reads the
+/// kernel's tick: cheap on every hit, with the tick's resolution (1-4 ms);
+/// pass `std::chrono::steady_clock` for ttls of a few milliseconds.
 template <class Key, class Value, class Hash = DefaultHash<Key>, class KeyEqual = DefaultKeyEqual<Key>,
-          class Clock = std::chrono::steady_clock>
+          class Clock = coarse_steady_clock>
 class Cache {
   using group_type = AsyncGroup<Key, Value, Hash, KeyEqual>;
   using store_type = detail::cache_store<Key, Value, Hash, KeyEqual, Clock>;
@@ -105,10 +108,12 @@ class Cache {
   template <class K, class F>
     requires is_lookup_key_v<std::remove_cvref_t<K>> && Loader<F, Value>
   boost::asio::awaitable<Value> get(K&& key, F loader) {
-    auto d = store_->lookup(view(key), Clock::now());
+    const auto& lookup_key = view(key);  // named: `h` refers to it
+    const auto h = store_->hash(lookup_key);
+    auto d = store_->shard(h).lookup(h, Clock::now());
     if (d.action == detail::cache_action::load)
-      return load(make_key(std::forward<K>(key)), std::move(loader), d.lease, d.seen_serial);
-    if (d.action == detail::cache_action::hit_refresh) refresh(view(key), std::move(loader), d);
+      return load(h.hash, make_key(std::forward<K>(key)), std::move(loader), d.lease, d.seen_serial);
+    if (d.action == detail::cache_action::hit_refresh) refresh(h, std::move(loader), d);
     return answer(std::move(d.value), std::move(d.error));
   }
 
@@ -120,9 +125,11 @@ class Cache {
   template <class K, class F>
     requires is_lookup_key_v<std::remove_cvref_t<K>> && Loader<F, Value>
   std::optional<Value> try_get(const K& key, F loader) {
-    auto d = store_->lookup(view(key), Clock::now(), true);
+    const auto& lookup_key = view(key);  // named: `h` refers to it
+    const auto h = store_->hash(lookup_key);
+    auto d = store_->shard(h).lookup(h, Clock::now(), true);
     if (d.action == detail::cache_action::load) return std::nullopt;
-    if (d.action == detail::cache_action::hit_refresh) refresh(view(key), std::move(loader), d);
+    if (d.action == detail::cache_action::hit_refresh) refresh(h, std::move(loader), d);
     return std::move(d.value);
   }
 
@@ -154,7 +161,9 @@ class Cache {
   template <class K>
     requires is_lookup_key_v<K>
   void put(const K& key, Value v) {
-    store_->put(view(key), std::move(v), Clock::now());
+    const auto& lookup_key = view(key);  // named: `h` refers to it
+    const auto h = store_->hash(lookup_key);
+    store_->shard(h).put(h, std::move(v), Clock::now());
     group_.forget(key);
   }
 
@@ -163,7 +172,9 @@ class Cache {
   template <class K>
     requires is_lookup_key_v<K>
   bool erase(const K& key) {
-    const bool erased = store_->erase(view(key));
+    const auto& lookup_key = view(key);  // named: `h` refers to it
+    const auto h = store_->hash(lookup_key);
+    const bool erased = store_->shard(h).erase(h);
     group_.forget(key);
     return erased;
   }
@@ -210,8 +221,8 @@ class Cache {
   // A miss: the group's flight, with a loader that stores its outcome.
   // Nothing of `this` is used after the flight: the cache may be gone.
   template <class F>
-  boost::asio::awaitable<Value> load(Key key, F loader, std::uint64_t lease, std::uint64_t seen) {
-    load_type<F> op(store_, key, std::move(loader), lease, seen);
+  boost::asio::awaitable<Value> load(std::size_t hash, Key key, F loader, std::uint64_t lease, std::uint64_t seen) {
+    load_type<F> op(store_, hash, key, std::move(loader), lease, seen);
     boost::asio::awaitable<Value> flight = group_.do_(key, std::move(op));
     Value v = co_await std::move(flight);
     co_return std::move(v);
@@ -220,18 +231,19 @@ class Cache {
   // A background refresh: a caller of the group like any other, whose
   // completion clears the entry's refresh mark.
   template <class K, class F>
-  void refresh(const K& key, F&& loader, const detail::cache_decision<Value>& d) {
+  void refresh(const detail::hashed<const K&>& key, F&& loader, const detail::cache_decision<Value>& d) {
     struct done {
       std::weak_ptr<store_type> store;
-      Key key;
+      detail::hashed<Key> key;
       std::uint64_t id;
       void operator()(std::exception_ptr e, Value) const {
-        if (auto s = store.lock()) s->refresh_done(key, id, e != nullptr);
+        const auto k = detail::hashed_ref(key.hash, key.key);
+        if (auto s = store.lock()) s->shard(k).refresh_done(k, id, e != nullptr);
       }
     };
-    Key k(key);
-    load_type<F> op(store_, k, std::forward<F>(loader), d.lease, d.seen_serial);
-    group_.async_do(k, std::move(op), done{store_, k, d.refresh_id});
+    Key k(key.key);
+    load_type<F> op(store_, key.hash, k, std::forward<F>(loader), d.lease, d.seen_serial);
+    group_.async_do(k, std::move(op), done{store_, {key.hash, k}, d.refresh_id});
   }
 
   struct initiation {
@@ -244,14 +256,17 @@ class Cache {
 
   template <class Handler, class K, class F>
   void initiate_get(Handler&& handler, K&& key, F&& loader) {
-    auto d = store_->lookup(view(key), Clock::now());
+    const auto& lookup_key = view(key);  // named: `h` refers to it
+    const auto h = store_->hash(lookup_key);
+    auto d = store_->shard(h).lookup(h, Clock::now());
     if (d.action == detail::cache_action::load) {
+      const std::size_t hash = h.hash;
       Key k = make_key(std::forward<K>(key));
-      load_type<F> op(store_, k, std::forward<F>(loader), d.lease, d.seen_serial);
+      load_type<F> op(store_, hash, k, std::forward<F>(loader), d.lease, d.seen_serial);
       group_.async_do(std::move(k), std::move(op), std::forward<Handler>(handler));
       return;
     }
-    if (d.action == detail::cache_action::hit_refresh) refresh(view(key), std::forward<F>(loader), d);
+    if (d.action == detail::cache_action::hit_refresh) refresh(h, std::forward<F>(loader), d);
     // Known at once, delivered later: never inside the initiating function.
     auto ex = boost::asio::get_associated_executor(handler, group_.get_executor());
     Value v = d.error ? Value() : std::move(*d.value);

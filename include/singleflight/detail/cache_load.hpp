@@ -5,12 +5,14 @@
 #ifndef SINGLEFLIGHT_DETAIL_CACHE_LOAD_HPP
 #define SINGLEFLIGHT_DETAIL_CACHE_LOAD_HPP
 
+#include <singleflight/coarse_clock.hpp>
 #include <singleflight/detail/cache_store.hpp>
 
 #include <boost/asio/awaitable.hpp>
 #include <boost/asio/cancellation_type.hpp>
 #include <boost/asio/this_coro.hpp>
 
+#include <chrono>
 #include <cstdint>
 #include <exception>
 #include <memory>
@@ -22,8 +24,10 @@ namespace singleflight::detail {
 template <class Store, class Key, class Value, class Clock, class F>
 class cache_load {
  public:
-  cache_load(std::weak_ptr<Store> store, Key key, F loader, std::uint64_t lease, std::uint64_t seen_serial)
+  cache_load(std::weak_ptr<Store> store, std::size_t hash, Key key, F loader, std::uint64_t lease,
+             std::uint64_t seen_serial)
       : store_(std::move(store)),
+        hash_(hash),
         key_(std::move(key)),
         loader_(std::move(loader)),
         lease_(lease),
@@ -39,12 +43,13 @@ class cache_load {
       // A caller that looked just before another load (or a put) stored a
       // newer value starts a flight of its own: answer with that value
       // instead of loading again.
-      auto newer = store->newer(key_, seen_serial_, Clock::now());
+      auto newer = store->shard(key()).newer(key(), seen_serial_, Clock::now());
       if (newer && newer->second) std::rethrow_exception(newer->second);
       if (newer) co_return std::move(*newer->first);
-      store->count_load();
+      store->shard(key()).count_load();
     }
-    const auto start = Clock::now();
+    using timer = typename load_timer<Clock>::clock;
+    const auto start = timer::now();
     std::exception_ptr error;
     std::optional<Value> value;
     try {
@@ -61,15 +66,18 @@ class cache_load {
       const auto state = co_await boost::asio::this_coro::cancellation_state;
       if (state.cancelled() != boost::asio::cancellation_type::none) end = load_end::cancelled;
     }
-    const auto now = Clock::now();
+    const auto took = std::chrono::duration_cast<typename Clock::duration>(timer::now() - start);
     if (auto store = store_.lock())
-      store->load_done(key_, lease_, end, value ? &*value : nullptr, error, now - start, now);
+      store->shard(key()).load_done(key(), lease_, end, value ? &*value : nullptr, error, took, Clock::now());
     if (error) std::rethrow_exception(error);
     co_return std::move(*value);
   }
 
  private:
+  hashed<const Key&> key() const { return hashed_ref(hash_, key_); }
+
   std::weak_ptr<Store> store_;
+  std::size_t hash_;
   Key key_;
   F loader_;
   std::uint64_t lease_;

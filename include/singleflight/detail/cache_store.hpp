@@ -1,11 +1,11 @@
 // The state of a Cache, with no I/O: entries, their LRU order, the leases of
-// loads in progress, and the counters, all under one mutex. Each call makes
+// loads in progress, and the counters, in shards of one mutex each. Each call makes
 // one decision and returns it; the Cache carries it out (answers, starts a
 // load or a refresh through its group). Tested without an io_context.
 //
 // What guards what:
-//   every field below        mutex_
-//   options_                 immutable
+//   every field of a shard    that shard's mutex_, but the options (const)
+//   the shard table, hash_    immutable after construction
 //
 // Leases (memcache at Facebook, NSDI 2013): a caller that misses takes the
 // key's lease (or shares the one taken already); a load's result is stored
@@ -30,6 +30,7 @@
 #include <exception>
 #include <limits>
 #include <list>
+#include <memory>
 #include <mutex>
 #include <optional>
 #include <utility>
@@ -56,24 +57,56 @@ struct cache_decision {
 /// What a load ended with, as far as the cache cares.
 enum class load_end { value, failure, cancelled };
 
-template <class Key, class Value, class Hash, class KeyEqual, class Clock>
-class cache_store {
+/// A key with its hash, computed once, outside the lock: the maps below
+/// hash by reading it, so no hashing happens under a shard's mutex.
+template <class K>
+struct hashed {
+  std::size_t hash;
+  K key;
+};
+template <class K>
+hashed<const K&> hashed_ref(std::size_t hash, const K& key) {
+  return {hash, key};
+}
+struct by_hash {
+  using is_transparent = void;
+  using is_avalanching = void;  // the cache's Hash is asked to be a good one
+  template <class T>
+  std::size_t operator()(const T& k) const noexcept {
+    return k.hash;
+  }
+};
+template <class KeyEqual>
+struct by_key {
+  using is_transparent = void;
+  [[no_unique_address]] KeyEqual eq;
+  template <class A, class B>
+  bool operator()(const A& a, const B& b) const {
+    return a.hash == b.hash && eq(a.key, b.key);
+  }
+};
+
+template <class Key, class Value, class KeyEqual, class Clock>
+class alignas(64) cache_shard {
  public:
   using time_point = typename Clock::time_point;
   using duration = typename Clock::duration;
 
-  explicit cache_store(const CacheOptions& o)
+  /// `max_entries`: this shard's share of the bound; `bounded`: whether
+  /// there is one (else the LRU order is never needed on a hit).
+  cache_shard(const CacheOptions& o, std::size_t max_entries, bool bounded)
       : ttl_(to_clock(o.ttl)),
         stale_ttl_(to_clock(o.stale_ttl)),
         error_ttl_(to_clock(o.error_ttl)),
         beta_(o.early_refresh_beta),
-        max_entries_(o.max_entries == 0 ? 1 : o.max_entries) {}  // room for one at least
+        max_entries_(max_entries),
+        bounded_(bounded) {}
 
   /// What a get() for `key` at `now` does. With `values_only` (try_get), a
   /// kept failure or a miss is `load` with no lease taken and nothing
   /// counted: the get() that follows counts it.
   template <class K>
-  cache_decision<Value> lookup(const K& key, time_point now, bool values_only = false) {
+  cache_decision<Value> lookup(const hashed<const K&>& key, time_point now, bool values_only = false) {
     cache_decision<Value> d;
     std::lock_guard lock(mutex_);
     auto it = map_.find(key);
@@ -119,8 +152,8 @@ class cache_store {
   /// At the start of a load: the value (or kept failure) that another load
   /// or a put stored after this caller looked (serial != seen), if fresh.
   template <class K>
-  std::optional<std::pair<std::optional<Value>, std::exception_ptr>> newer(const K& key, std::uint64_t seen,
-                                                                            time_point now) {
+  std::optional<std::pair<std::optional<Value>, std::exception_ptr>> newer(const hashed<const K&>& key,
+                                                                            std::uint64_t seen, time_point now) {
     std::lock_guard lock(mutex_);
     auto it = map_.find(key);
     if (it == map_.end() || it->second.serial == seen || now >= it->second.fresh_until) return std::nullopt;
@@ -137,7 +170,7 @@ class cache_store {
   /// The end of a load that ran under `lease`: stores its value or its
   /// failure if the lease still holds. `value` is null unless `end` is value.
   template <class K>
-  void load_done(const K& key, std::uint64_t lease, load_end end, const Value* value, std::exception_ptr error,
+  void load_done(const hashed<const K&>& key, std::uint64_t lease, load_end end, const Value* value, std::exception_ptr error,
                  duration took, time_point now) {
     std::lock_guard lock(mutex_);
     if (end == load_end::failure) ++stats_.load_failures;
@@ -171,7 +204,7 @@ class cache_store {
 
   /// A background refresh ended (delivered to its handler).
   template <class K>
-  void refresh_done(const K& key, std::uint64_t refresh_id, bool failed) {
+  void refresh_done(const hashed<const K&>& key, std::uint64_t refresh_id, bool failed) {
     std::lock_guard lock(mutex_);
     if (failed) ++stats_.refresh_failures;
     auto it = map_.find(key);
@@ -179,7 +212,7 @@ class cache_store {
   }
 
   template <class K>
-  void put(const K& key, Value v, time_point now) {
+  void put(const hashed<const K&>& key, Value v, time_point now) {
     std::lock_guard lock(mutex_);
     leases_.erase(key);
     auto it = map_.find(key);
@@ -188,7 +221,7 @@ class cache_store {
   }
 
   template <class K>
-  bool erase(const K& key) {
+  bool erase(const hashed<const K&>& key) {
     std::lock_guard lock(mutex_);
     leases_.erase(key);
     auto it = map_.find(key);
@@ -200,15 +233,12 @@ class cache_store {
 
   /// Empties the cache; returns the keys that had a load in progress (for
   /// the group to forget).
-  std::vector<Key> clear() {
+  void clear(std::vector<Key>& loading) {
     std::lock_guard lock(mutex_);
-    std::vector<Key> loading;
-    loading.reserve(leases_.size());
-    for (auto& [k, lease] : leases_) loading.push_back(k);
+    for (auto& [k, lease] : leases_) loading.push_back(k.key);
     leases_.clear();
     map_.clear();
     lru_.clear();
-    return loading;
   }
 
   std::size_t size() const {
@@ -216,11 +246,21 @@ class cache_store {
     return map_.size();
   }
 
-  CacheStats stats() const {
+  /// Adds this shard's counters to `s`.
+  void add_stats(CacheStats& s) const {
     std::lock_guard lock(mutex_);
-    CacheStats s = stats_;
-    s.size = map_.size();
-    return s;
+    s.hits += stats_.hits;
+    s.stale_hits += stats_.stale_hits;
+    s.error_hits += stats_.error_hits;
+    s.misses += stats_.misses;
+    s.loads += stats_.loads;
+    s.load_failures += stats_.load_failures;
+    s.refreshes += stats_.refreshes;
+    s.early_refreshes += stats_.early_refreshes;
+    s.refresh_failures += stats_.refresh_failures;
+    s.invalidated += stats_.invalidated;
+    s.evictions += stats_.evictions;
+    s.size += map_.size();
   }
 
  private:
@@ -233,8 +273,9 @@ class cache_store {
     duration load_time{};            // XFetch's delta
     std::uint64_t serial = 0;
     std::uint64_t refresh = 0;  // the background refresh pending, 0 = none
-    typename std::list<Key>::iterator lru;
+    typename std::list<hashed<Key>>::iterator lru;
   };
+  using map_type = boost::unordered_flat_map<hashed<Key>, entry, by_hash, by_key<KeyEqual>>;
 
   static duration to_clock(std::chrono::nanoseconds d) {
     return d <= std::chrono::nanoseconds::zero() ? duration::zero() : std::chrono::ceil<duration>(d);
@@ -243,19 +284,24 @@ class cache_store {
   static time_point add(time_point t, duration d) {
     return d > time_point::max() - t ? time_point::max() : t + d;
   }
-  bool bounded() const { return max_entries_ != (std::numeric_limits<std::size_t>::max)(); }
+  bool bounded() const { return bounded_; }
 
   template <class K>
-  std::uint64_t take_lease(const K& key) {
+  std::uint64_t take_lease(const hashed<const K&>& key) {
     auto lit = leases_.find(key);
     if (lit != leases_.end()) return lit->second;  // share the load's lease
     const std::uint64_t lease = ++ids_;
-    leases_.emplace(Key(key), lease);
+    leases_.emplace(owned(key), lease);
     return lease;
   }
 
   template <class K>
-  void begin_refresh(const K& key, entry& e, cache_decision<Value>& d) {
+  static hashed<Key> owned(const hashed<const K&>& key) {
+    return {key.hash, Key(key.key)};
+  }
+
+  template <class K>
+  void begin_refresh(const hashed<const K&>& key, entry& e, cache_decision<Value>& d) {
     ++stats_.refreshes;
     e.refresh = ++ids_;
     d.action = cache_action::hit_refresh;
@@ -267,7 +313,7 @@ class cache_store {
   // The entry for `key` (`it` its lookup), inserted if missing, evicting the
   // least recently used to stay within max_entries.
   template <class K>
-  entry& upsert(typename boost::unordered_flat_map<Key, entry, Hash, KeyEqual>::iterator it, const K& key) {
+  entry& upsert(typename map_type::iterator it, const hashed<const K&>& key) {
     if (it != map_.end()) {
       lru_.splice(lru_.begin(), lru_, it->second.lru);
       return it->second;
@@ -277,8 +323,8 @@ class cache_store {
       lru_.pop_back();
       ++stats_.evictions;
     }
-    lru_.emplace_front(key);
-    entry& e = map_.try_emplace(Key(key)).first->second;
+    lru_.push_front(owned(key));
+    entry& e = map_.try_emplace(lru_.front()).first->second;
     e.lru = lru_.begin();
     return e;
   }
@@ -298,13 +344,69 @@ class cache_store {
   const duration ttl_, stale_ttl_, error_ttl_;
   const double beta_;
   const std::size_t max_entries_;
+  const bool bounded_;
 
   mutable std::mutex mutex_;
-  boost::unordered_flat_map<Key, entry, Hash, KeyEqual> map_;
-  std::list<Key> lru_;  // most recently used first
-  boost::unordered_flat_map<Key, std::uint64_t, Hash, KeyEqual> leases_;
+  map_type map_;
+  std::list<hashed<Key>> lru_;  // most recently used first
+  boost::unordered_flat_map<hashed<Key>, std::uint64_t, by_hash, by_key<KeyEqual>> leases_;
   std::uint64_t ids_ = 0;  // leases, serials and refresh ids
   CacheStats stats_;
+};
+
+/// The shards of a cache: a key's hash, computed once outside any lock,
+/// picks its shard, so that callers on different keys rarely meet on a
+/// mutex. A bounded cache of fewer than `min_per_shard * shard_count`
+/// entries has one shard, so that small bounds keep an exact LRU order;
+/// larger ones split `max_entries` evenly (LRU within each shard).
+template <class Key, class Value, class Hash, class KeyEqual, class Clock>
+class cache_store {
+  using shard_type = cache_shard<Key, Value, KeyEqual, Clock>;
+
+ public:
+  static constexpr std::size_t shard_count = 16;
+  static constexpr std::size_t min_per_shard = 64;
+
+  explicit cache_store(const CacheOptions& o) {
+    const std::size_t max = o.max_entries == 0 ? 1 : o.max_entries;  // room for one at least
+    const std::size_t n = max < min_per_shard * shard_count ? 1 : shard_count;
+    shards_.reserve(n);
+    const bool bounded = o.max_entries != (std::numeric_limits<std::size_t>::max)();
+    for (std::size_t i = 0; i < n; ++i) shards_.push_back(std::make_unique<shard_type>(o, max / n, bounded));
+  }
+
+  template <class K>
+  hashed<const K&> hash(const K& key) const {
+    return hashed_ref(static_cast<std::size_t>(hash_(key)), key);
+  }
+
+  /// The shard of a hashed key: bits the maps' own placement uses least.
+  template <class K>
+  shard_type& shard(const hashed<const K&>& key) const {
+    return *shards_[(key.hash >> 8) % shards_.size()];
+  }
+
+  std::vector<Key> clear() {
+    std::vector<Key> loading;
+    for (auto& s : shards_) s->clear(loading);
+    return loading;
+  }
+
+  std::size_t size() const {
+    std::size_t n = 0;
+    for (auto& s : shards_) n += s->size();
+    return n;
+  }
+
+  CacheStats stats() const {
+    CacheStats total;
+    for (auto& s : shards_) s->add_stats(total);
+    return total;
+  }
+
+ private:
+  Hash hash_;
+  std::vector<std::unique_ptr<shard_type>> shards_;
 };
 
 }  // namespace singleflight::detail
