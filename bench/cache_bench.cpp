@@ -6,6 +6,9 @@
 //
 // Usage: singleflight_cache_bench [--scale N] [--threads N[,N...]] [--repeats N]
 //                                 [--key string|int] [--value int|string]
+//                                 [--hash seeded|boost]
+// --hash: the cache's hash, its default (seeded SipHash, against hash
+// flooding) or boost::hash, the floor's.
 // One line per (impl, threads): the median of the repeats, with min and max.
 #include <singleflight/cache.hpp>
 
@@ -96,14 +99,17 @@ double timed(int threads, long long calls, Body body) {
   return *std::max_element(seconds.begin(), seconds.end()) * 1e9 / static_cast<double>(calls);
 }
 
-template <class K, class V>
+// Hash: the cache's (the floor always uses boost::hash, the map's default).
+template <class K, class V, class Hash>
 void run(const char* key_name, const char* value_name, const std::vector<int>& thread_counts, long long calls,
          int repeats) {
   const auto keys = make_keys<K>();
   asio::io_context cache_ioc;  // loads would run here; hits never touch it
   singleflight::CacheOptions opts;
   opts.ttl = std::chrono::hours(1);
-  singleflight::Cache<K, V> cache(cache_ioc.get_executor(), opts);
+  using Eq = std::conditional_t<std::is_same_v<K, std::string>, std::equal_to<>, std::equal_to<K>>;
+  singleflight::Cache<K, V, Hash, Eq> cache(cache_ioc.get_executor(), opts);
+  const char* hash_name = std::is_same_v<Hash, singleflight::DefaultHash<K>> ? "seeded" : "boost";
   flat_map_mutex<K, V> floor;
   for (int i = 0; i < key_count; ++i) {
     cache.put(keys[i], make_value<V>(i));
@@ -158,9 +164,9 @@ void run(const char* key_name, const char* value_name, const std::vector<int>& t
       std::sort(ns.begin(), ns.end());
       std::printf(
           "scenario=cache_hit impl=%s threads=%d calls=%lld ns_per_call=%.1f min_ns=%.1f max_ns=%.1f "
-          "repeats=%d op=%s key=%s value=%s\n",
+          "repeats=%d op=%s key=%s value=%s cache_hash=%s\n",
           row.impl, threads, calls * threads, ns[ns.size() / 2], ns.front(), ns.back(), repeats, row.op,
-          key_name, value_name);
+          key_name, value_name, hash_name);
       std::fflush(stdout);
     }
   }
@@ -175,7 +181,7 @@ void run(const char* key_name, const char* value_name, const std::vector<int>& t
 [[noreturn]] void usage() {
   std::fprintf(stderr,
                "usage: singleflight_cache_bench [--scale N] [--threads N[,N...]] [--repeats N] "
-               "[--key string|int] [--value int|string]\n");
+               "[--key string|int] [--value int|string] [--hash seeded|boost]\n");
   std::exit(2);
 }
 
@@ -185,7 +191,7 @@ int main(int argc, char** argv) {
   long long scale = 1;
   int repeats = 5;
   std::vector<int> threads{1, 2};
-  std::string key = "string", value = "int";
+  std::string key = "string", value = "int", hash = "seeded";
   for (int i = 1; i < argc; ++i) {
     const std::string_view a = argv[i];
     if (i + 1 >= argc) usage();
@@ -206,18 +212,28 @@ int main(int argc, char** argv) {
       key = v;
     } else if (a == "--value") {
       value = v;
+    } else if (a == "--hash") {
+      hash = v;
     } else {
       usage();
     }
   }
   if (scale < 1 || repeats < 1 || threads.empty() || (key != "string" && key != "int") ||
-      (value != "int" && value != "string"))
+      (value != "int" && value != "string") || (hash != "seeded" && hash != "boost"))
     usage();
   for (int t : threads)
     if (t < 1) usage();
   const long long calls = 2'000'000 / scale;
-  if (key == "string" && value == "int") run<std::string, int>("string", "int", threads, calls, repeats);
-  if (key == "string" && value == "string") run<std::string, std::string>("string", "string", threads, calls, repeats);
-  if (key == "int" && value == "int") run<long long, int>("int", "int", threads, calls, repeats);
-  if (key == "int" && value == "string") run<long long, std::string>("int", "string", threads, calls, repeats);
+  auto with = [&]<class K, class V>() {
+    const char* kn = std::is_same_v<K, std::string> ? "string" : "int";
+    const char* vn = std::is_same_v<V, std::string> ? "string" : "int";
+    if (hash == "seeded")
+      run<K, V, singleflight::DefaultHash<K>>(kn, vn, threads, calls, repeats);
+    else
+      run<K, V, boost::hash<K>>(kn, vn, threads, calls, repeats);
+  };
+  if (key == "string" && value == "int") with.operator()<std::string, int>();
+  if (key == "string" && value == "string") with.operator()<std::string, std::string>();
+  if (key == "int" && value == "int") with.operator()<long long, int>();
+  if (key == "int" && value == "string") with.operator()<long long, std::string>();
 }
