@@ -58,7 +58,7 @@ BOOST_AUTO_TEST_CASE(every_member_from_many_threads_at_once) {
   o.max_entries = 6;
   ManualCache cache(io.ioc.get_executor(), o);
   constexpr int threads = 3, ops = 3000, keys = 10;
-  std::atomic<int> started{0}, done{0}, wrong_value{0}, wrong_executor{0}, loads{0};
+  std::atomic<int> started{0}, done{0}, wrong_value{0}, wrong_executor{0}, loads{0}, over_bound{0};
   auto worker = [&](int seed) {
     std::mt19937 rng(seed);
     for (int i = 0; i < ops; ++i) {
@@ -106,7 +106,8 @@ BOOST_AUTO_TEST_CASE(every_member_from_many_threads_at_once) {
       } else if (op < 18) {
         cache.erase(key);
       } else if (op < 19) {
-        BOOST_REQUIRE(cache.size() <= 6u);
+        // Boost.Test's assertions are not thread-safe: count, check later.
+        if (cache.size() > 6u) ++over_bound;
         (void)cache.stats();
       } else if (rng() % 10 == 0) {
         cache.clear();
@@ -119,6 +120,7 @@ BOOST_AUTO_TEST_CASE(every_member_from_many_threads_at_once) {
   BOOST_REQUIRE(wait_until([&] { return done == started && cache.stats().group.in_flight == 0; }));
   BOOST_TEST(wrong_value == 0);
   BOOST_TEST(wrong_executor == 0);
+  BOOST_TEST(over_bound == 0);
   BOOST_TEST(cache.size() <= 6u);
   const auto s = cache.stats();
   BOOST_TEST_MESSAGE("after " << started << " gets: " << fmt::format("{}", s));
