@@ -264,15 +264,16 @@ class alignas(64) cache_shard {
   }
 
  private:
+  // What a fresh hit reads comes first, next to the key in the map's slot.
   struct entry {
-    Value value{};
-    std::exception_ptr error;
     time_point fresh_until{};
+    std::exception_ptr error;
+    Value value{};
     time_point serve_until{};
-    time_point no_refresh_before{};  // after a failed refresh, with error_ttl
-    duration load_time{};            // XFetch's delta
-    std::uint64_t serial = 0;
     std::uint64_t refresh = 0;  // the background refresh pending, 0 = none
+    duration load_time{};       // XFetch's delta
+    time_point no_refresh_before{};  // after a failed refresh, with error_ttl
+    std::uint64_t serial = 0;
     typename std::list<hashed<Key>>::iterator lru;
   };
   using map_type = boost::unordered_flat_map<hashed<Key>, entry, by_hash, by_key<KeyEqual>>;
