@@ -20,7 +20,13 @@ Serves GET /item/<id> (JSON; ids 1..N) and GET /stats on 127.0.0.1.
   --threads N            threads running the server (default: one per core)
   --db-threads N         threads running SQLite queries (default 4)
   --cache-ttl-ms N       how long a loaded item is served from memory (1000)
-  --no-coalesce          every cache miss queries the database (no singleflight)
+  --stale-ttl-ms N       after the ttl, serve the stale item for up to N ms more
+                         while one background query refreshes it (default 0:
+                         an expired item is a miss that waits for the query)
+  --error-ttl-ms N       answer a failed load's error for N ms without a new
+                         query (default 0: the next request queries again)
+  --no-coalesce          every cache miss queries the database (no singleflight;
+                         no stale serving, no kept errors)
   --query-delay-ms N     add N ms to every item query, inside its SQL, where
                          sqlite3_interrupt stops it like the rest (default 0);
                          for tests that need a slow load
@@ -68,6 +74,8 @@ Config parse_config(int argc, char** argv) {
     else if (flag == "--threads") c.threads = static_cast<int>(number(flag, value, 1, 256));
     else if (flag == "--db-threads") c.db_threads = static_cast<int>(number(flag, value, 1, 256));
     else if (flag == "--cache-ttl-ms") c.cache_ttl = std::chrono::milliseconds(number(flag, value, 0, big));
+    else if (flag == "--stale-ttl-ms") c.stale_ttl = std::chrono::milliseconds(number(flag, value, 0, big));
+    else if (flag == "--error-ttl-ms") c.error_ttl = std::chrono::milliseconds(number(flag, value, 0, big));
     else if (flag == "--query-delay-ms") c.query_delay = std::chrono::milliseconds(number(flag, value, 0, big));
     else if (flag == "--request-timeout-ms") c.request_timeout = std::chrono::milliseconds(number(flag, value, 1, big));
     else if (flag == "--idle-timeout-ms") c.idle_timeout = std::chrono::milliseconds(number(flag, value, 1, big));

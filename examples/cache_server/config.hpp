@@ -19,6 +19,8 @@ struct Config {
   int threads = 0;                                     // --threads N (0: one per core)
   int db_threads = 4;                                  // --db-threads N
   std::chrono::milliseconds cache_ttl{1000};           // --cache-ttl-ms N
+  std::chrono::milliseconds stale_ttl{0};              // --stale-ttl-ms N
+  std::chrono::milliseconds error_ttl{0};              // --error-ttl-ms N
   std::chrono::milliseconds query_delay{0};            // --query-delay-ms N
   std::chrono::milliseconds request_timeout{10000};    // --request-timeout-ms N
   std::chrono::milliseconds idle_timeout{30000};       // --idle-timeout-ms N

@@ -6,30 +6,41 @@
 
 namespace cache_server {
 
+namespace {
+singleflight::CacheOptions policy(singleflight::CacheOptions o, bool coalesce) {
+  if (!coalesce) {
+    o.stale_ttl = {};
+    o.error_ttl = {};
+    o.early_refresh_beta = 0;
+  }
+  return o;
+}
+}  // namespace
+
 ItemService::ItemService(boost::asio::any_io_executor ex, boost::asio::thread_pool& pool, Database& db,
-                         std::chrono::milliseconds cache_ttl, bool coalesce)
-    : pool_(pool), db_(db), cache_(cache_ttl), group_(std::move(ex)), coalesce_(coalesce) {}
+                         singleflight::CacheOptions cache, bool coalesce)
+    : pool_(pool), db_(db), cache_(std::move(ex), policy(cache, coalesce)), coalesce_(coalesce) {}
+
+std::optional<Item> ItemService::cached(std::int64_t id) {
+  return cache_.try_get(id, [this, id] { return query(id); });
+}
 
 boost::asio::awaitable<Item> ItemService::load(std::int64_t id) {
-  if (!coalesce_) co_return co_await query_and_cache(id);
+  if (!coalesce_) {
+    Item item = co_await query(id);
+    cache_.put(id, item);
+    co_return item;
+  }
   // Named before the co_await: g++ 12 destroys twice a non-trivial temporary
-  // (this capturing lambda) that stands in a co_await expression.
-  auto loader = [this, id] { return load_flight(id); };
-  co_return co_await group_.do_(id, loader);
-}
-
-// The loader of a flight. A caller that missed the cache just before the
-// previous flight for this id filled it would otherwise start a flight of its
-// own and query again: look once more.
-boost::asio::awaitable<Item> ItemService::load_flight(std::int64_t id) {
-  if (auto hit = cache_.get(id)) co_return *hit;
-  co_return co_await query_and_cache(id);
-}
-
-boost::asio::awaitable<Item> ItemService::query_and_cache(std::int64_t id) {
-  Item item = co_await async_load_item(pool_, db_, id, boost::asio::use_awaitable);
-  cache_.put(id, item);
+  // that stands in a co_await expression.
+  auto loader = [this, id] { return query(id); };
+  auto get = cache_.get(id, loader);
+  Item item = co_await std::move(get);
   co_return item;
+}
+
+boost::asio::awaitable<Item> ItemService::query(std::int64_t id) {
+  return async_load_item(pool_, db_, id, boost::asio::use_awaitable);
 }
 
 }  // namespace cache_server

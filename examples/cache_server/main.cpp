@@ -1,5 +1,5 @@
 // cache_server: an HTTP cache over an expensive SQLite query, where concurrent
-// misses for one item share one query (singleflight::AsyncGroup), and a query
+// misses for one item share one query (singleflight::Cache over an AsyncGroup), and a query
 // nobody waits for any more is interrupted.
 #include "config.hpp"
 #include "create_database.hpp"
@@ -48,7 +48,11 @@ int serve(const Config& config) {
   asio::io_context ioc(config.threads);
   // SQLite calls block: they run here, never on the io_context's threads.
   asio::thread_pool pool(static_cast<std::size_t>(config.db_threads));
-  ItemService items(ioc.get_executor(), pool, db, config.cache_ttl, config.coalesce);
+  singleflight::CacheOptions cache;
+  cache.ttl = config.cache_ttl;
+  cache.stale_ttl = config.stale_ttl;
+  cache.error_ttl = config.error_ttl;
+  ItemService items(ioc.get_executor(), pool, db, cache, config.coalesce);
   const ServerContext ctx{items, db, stats, max_id, config.request_timeout, config.idle_timeout};
 
   tcp::acceptor acceptor(ioc, tcp::endpoint(asio::ip::make_address_v4("127.0.0.1"), config.port));
@@ -56,8 +60,10 @@ int serve(const Config& config) {
   signals.async_wait([&](const boost::system::error_code&, int) { ioc.stop(); });
   asio::co_spawn(ioc, accept_loop(acceptor, ctx), asio::detached);
 
-  fmt::print("cache_server: db {} (items 1..{}), coalescing {}, cache ttl {} ms, {} threads, {} db threads{}\n",
-             config.db, max_id, config.coalesce ? "on" : "off", config.cache_ttl.count(), config.threads,
+  fmt::print("cache_server: db {} (items 1..{}), coalescing {}, cache ttl {} ms, stale ttl {} ms, error ttl {} ms, "
+             "{} threads, {} db threads{}\n",
+             config.db, max_id, config.coalesce ? "on" : "off", config.cache_ttl.count(),
+             config.coalesce ? config.stale_ttl.count() : 0, config.coalesce ? config.error_ttl.count() : 0, config.threads,
              config.db_threads,
              config.query_delay.count() > 0 ? fmt::format(", query delay {} ms", config.query_delay.count()) : "");
   fmt::print("listening on 127.0.0.1:{}\n", acceptor.local_endpoint().port());

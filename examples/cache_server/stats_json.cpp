@@ -37,7 +37,20 @@ std::string stats_json(const ServerStats& server, const DatabaseStats& db, const
                     {"db_queries_interrupted", db.interrupted.load()},
                     {"db_queries_failed", db.failed.load()},
                     {"db_queries_skipped", db.skipped.load()}};
-  const singleflight::Stats g = items.group_stats();
+  const singleflight::CacheStats c = items.cache_stats();
+  body["cache"] = json::object{{"hits", c.hits},
+                               {"stale_hits", c.stale_hits},
+                               {"error_hits", c.error_hits},
+                               {"misses", c.misses},
+                               {"loads", c.loads},
+                               {"load_failures", c.load_failures},
+                               {"refreshes", c.refreshes},
+                               {"early_refreshes", c.early_refreshes},
+                               {"refresh_failures", c.refresh_failures},
+                               {"invalidated", c.invalidated},
+                               {"evictions", c.evictions},
+                               {"size", c.size}};
+  const singleflight::Stats& g = c.group;
   body["group"] = json::object{{"calls", g.calls},
                                {"flights_started", g.flights_started},
                                {"joins", g.joins},
