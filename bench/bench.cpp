@@ -9,7 +9,7 @@
 //
 // Usage: singleflight_bench [--scale N] [--scenario NAME[,NAME...]]
 //                           [--impl singleflight|bare] [--threads N]
-//                           [--malloc-default]
+//                           [--malloc-default] [--spread-above N] [--loader-strands N]
 // NAME: cold, stampede, mixed, parallel, scaling (default: all five).
 //
 // glibc's malloc gives freed memory back to the kernel as soon as the top of
@@ -61,6 +61,10 @@
 namespace asio = boost::asio;
 using sfbench::alloc_count;
 using group_type = singleflight::AsyncGroup<std::string, int>;
+
+// The groups' options: the defaults, or what --spread-above and
+// --loader-strands set (to find the crossover of spread resumption).
+singleflight::Options group_options;
 
 namespace {
 
@@ -217,7 +221,7 @@ template <impl I>
 void cold(std::size_t n) {
   const std::vector<std::string> keys = make_keys(n);
   asio::io_context ctx(1);
-  group_type group(ctx.get_executor());
+  group_type group(ctx.get_executor(), group_options);
   std::uint64_t loads = 0, done = 0;
   const measurement m = run_timed("cold", ctx, 1, [&] {
     asio::co_spawn(ctx, cold_caller<I>(&group, &keys, &loads, &done), abort_on_error{});
@@ -277,7 +281,7 @@ template <impl I>
 stampede_result run_stampede(int threads, int callers, int rounds) {
   const std::string key = "hot";
   asio::io_context ctx(threads);
-  group_type group(ctx.get_executor());
+  group_type group(ctx.get_executor(), group_options);
   stampede_state s{&ctx, &group, &key, callers, rounds};
   const measurement m = run_timed("stampede", ctx, threads, [&] { start_round<I>(s); });
   if (s.done.load() != static_cast<std::uint64_t>(callers) * static_cast<std::uint64_t>(rounds))
@@ -355,7 +359,7 @@ void mixed(int threads, int tasks, int per, int nkeys) {
   const std::vector<std::string> keys = make_keys(static_cast<std::size_t>(nkeys));
   const std::vector<std::uint32_t> plan = make_plan(tasks, per, nkeys);
   asio::io_context ctx(threads);
-  group_type group(ctx.get_executor());
+  group_type group(ctx.get_executor(), group_options);
   mixed_state s{&group, &keys};
   const measurement m = run_timed("mixed", ctx, threads, [&] {
     for (int t = 0; t < tasks; ++t)
@@ -403,7 +407,7 @@ void parallel(int threads, int tasks, int per, int nkeys, int steps) {
   std::vector<std::uint64_t> want(static_cast<std::size_t>(nkeys));
   for (int k = 0; k < nkeys; ++k) want[static_cast<std::size_t>(k)] = lcg(static_cast<std::uint64_t>(k), steps);
   asio::io_context ctx(threads);
-  group_type group(ctx.get_executor());
+  group_type group(ctx.get_executor(), group_options);
   parallel_state s{&group, &keys, &want, steps};
   // Each caller is spawned from a handler of its own: co_spawn from inside
   // the io_context starts the coroutine inline (its first step is a
@@ -455,7 +459,8 @@ struct options {
   std::fprintf(stderr,
                "usage: singleflight_bench [--scale N] "
                "[--scenario cold|stampede|mixed|parallel|scaling[,...]] "
-               "[--impl singleflight|bare] [--threads N] [--malloc-default]\n");
+               "[--impl singleflight|bare] [--threads N] [--malloc-default]\n"
+               "       [--spread-above N] [--loader-strands N]\n");
   std::exit(2);
 }
 
@@ -499,6 +504,10 @@ options parse(int argc, char** argv) {
       o.malloc_default = true;
     } else if (a == "--threads") {
       o.threads.push_back(static_cast<int>(parse_long(value())));
+    } else if (a == "--spread-above") {
+      group_options.spread_resumption_above = static_cast<std::size_t>(parse_long(value()));
+    } else if (a == "--loader-strands") {
+      group_options.loader_strands = static_cast<std::size_t>(parse_long(value()));
     } else {
       usage();
     }

@@ -29,7 +29,7 @@ struct Options {
   /// A flight with more waiters than this, delivering on a multi-threaded
   /// executor, hands chunks of its waiter list to the executor's other
   /// threads instead of resuming them all from the thread that finished it.
-  std::size_t spread_resumption_above = 256;
+  std::size_t spread_resumption_above = 1024;
 };
 
 }  // namespace singleflight
