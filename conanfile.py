@@ -5,7 +5,7 @@ from conan import ConanFile
 from conan.errors import ConanException, ConanInvalidConfiguration
 from conan.tools.build import check_min_cppstd
 from conan.tools.cmake import CMake, CMakeDeps, CMakeToolchain, cmake_layout
-from conan.tools.files import load, rm
+from conan.tools.files import copy, load, rm
 
 required_conan_version = ">=2.0"
 
@@ -13,6 +13,7 @@ required_conan_version = ">=2.0"
 class SingleflightConan(ConanFile):
     name = "singleflight"
     description = "Go's golang.org/x/sync/singleflight for Boost.Asio coroutines"
+    license = "BSL-1.0"
     topics = ("asio", "coroutines", "singleflight", "deduplication", "cache")
     package_type = "library"
 
@@ -23,7 +24,7 @@ class SingleflightConan(ConanFile):
     # What the build needs, nothing more: the top-level CMakeLists.txt adds
     # test/, examples/ and bench/ only when their options are on, and the
     # toolchain below turns them off.
-    exports_sources = "CMakeLists.txt", "cmake/*", "include/*", "src/*"
+    exports_sources = "CMakeLists.txt", "LICENSE", "cmake/*", "include/*", "src/*"
 
     def set_version(self):
         # One version, the one in CMakeLists.txt's project(VERSION).
@@ -77,6 +78,7 @@ class SingleflightConan(ConanFile):
         cmake.build()
 
     def package(self):
+        copy(self, "LICENSE", self.source_folder, os.path.join(self.package_folder, "licenses"))
         cmake = CMake(self)
         cmake.install()
         # CMakeDeps writes the consumers' singleflight-config.cmake from
