@@ -5,6 +5,7 @@
 #include <singleflight/cache.hpp>
 
 #include "support/fixture.hpp"
+#include "support/threaded_io.hpp"
 #include "support/manual_clock.hpp"
 
 #include <boost/asio/bind_executor.hpp>
@@ -23,25 +24,6 @@ using namespace sftest;
 using singleflight::CacheOptions;
 
 namespace {
-struct threaded_io {
-  asio::io_context ioc;
-  asio::executor_work_guard<asio::io_context::executor_type> work = asio::make_work_guard(ioc);
-  std::vector<std::thread> threads;
-  explicit threaded_io(int n) {
-    for (int i = 0; i < n; ++i) threads.emplace_back([this] { ioc.run(); });
-  }
-  ~threaded_io() {
-    work.reset();
-    for (auto& t : threads) t.join();
-  }
-};
-
-template <class Pred>
-bool wait_until(Pred pred, std::chrono::seconds limit = 30s) {
-  const auto deadline = std::chrono::steady_clock::now() + limit;
-  while (!pred() && std::chrono::steady_clock::now() < deadline) std::this_thread::sleep_for(1ms);
-  return pred();
-}
 
 using ManualCache = singleflight::Cache<std::string, int, singleflight::DefaultHash<std::string>,
                                         singleflight::DefaultKeyEqual<std::string>, manual_clock>;

@@ -5,6 +5,7 @@
 #include <singleflight/async_group.hpp>
 
 #include "support/fixture.hpp"
+#include "support/threaded_io.hpp"
 
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
@@ -22,25 +23,6 @@ using singleflight::AsyncGroup;
 using singleflight::Options;
 
 namespace {
-struct threaded_io {
-  asio::io_context ioc;
-  asio::executor_work_guard<asio::io_context::executor_type> work = asio::make_work_guard(ioc);
-  std::vector<std::thread> threads;
-  explicit threaded_io(int n) {
-    for (int i = 0; i < n; ++i) threads.emplace_back([this] { ioc.run(); });
-  }
-  ~threaded_io() {
-    work.reset();
-    for (auto& t : threads) t.join();
-  }
-};
-
-template <class Pred>
-bool wait_until(Pred pred, std::chrono::seconds limit = 60s) {
-  const auto deadline = std::chrono::steady_clock::now() + limit;
-  while (!pred() && std::chrono::steady_clock::now() < deadline) std::this_thread::sleep_for(1ms);
-  return pred();
-}
 
 // Callers of one key, released together; each records the thread it
 // resumed on.

@@ -5,6 +5,7 @@
 #include <singleflight/async_group.hpp>
 
 #include "support/fixture.hpp"
+#include "support/threaded_io.hpp"
 
 #include <boost/asio/bind_executor.hpp>
 #include <boost/asio/detached.hpp>
@@ -20,29 +21,6 @@
 using namespace sftest;
 using singleflight::AsyncGroup;
 using singleflight::Options;
-
-namespace {
-// Runs an io_context on `n` threads until destroyed.
-struct threaded_io {
-  asio::io_context ioc;
-  asio::executor_work_guard<asio::io_context::executor_type> work = asio::make_work_guard(ioc);
-  std::vector<std::thread> threads;
-  explicit threaded_io(int n) {
-    for (int i = 0; i < n; ++i) threads.emplace_back([this] { ioc.run(); });
-  }
-  ~threaded_io() {
-    work.reset();
-    for (auto& t : threads) t.join();
-  }
-};
-
-template <class Pred>
-bool wait_until(Pred pred, std::chrono::seconds limit = 30s) {
-  const auto deadline = std::chrono::steady_clock::now() + limit;
-  while (!pred() && std::chrono::steady_clock::now() < deadline) std::this_thread::sleep_for(1ms);
-  return pred();
-}
-}  // namespace
 
 BOOST_AUTO_TEST_CASE(callers_on_strands_of_a_multithreaded_context) {
   threaded_io io(4);
