@@ -33,7 +33,6 @@ class coro_waiter final : public result_waiter<Value> {
   using executor_type = boost::asio::any_io_executor;
   using frame_type = boost::asio::detail::awaitable_frame_base<executor_type>;
   using handler_type = boost::asio::detail::awaitable_async_op_handler<void(), executor_type>;
-  using tracked_executor = executor_type;
 
  public:
   coro_waiter() noexcept : result_waiter<Value>(&resume_op, &destroy_op) {}
@@ -126,7 +125,7 @@ class coro_waiter final : public result_waiter<Value> {
   typename handler_type::result_type dummy_;
   boost::asio::cancellation_slot slot_;
   std::optional<handler_type> handler_;
-  std::optional<tracked_executor> work_;
+  std::optional<executor_type> work_;  // tracked: the caller's executor stays busy
 };
 
 }  // namespace singleflight::detail

@@ -1,5 +1,6 @@
-// The typed half of a group: the table of flights by key, joining, running a
-// loader on its flight's strand, and delivering its result.
+// The typed half of a group's Asio layer: hashing a key and building its
+// flight for the flight table, running a loader on its flight's strand, and
+// delivering its result.
 #ifndef SINGLEFLIGHT_DETAIL_GROUP_CORE_HPP
 #define SINGLEFLIGHT_DETAIL_GROUP_CORE_HPP
 
@@ -19,7 +20,6 @@
 
 #include <cstddef>
 #include <exception>
-#include <mutex>
 #include <new>
 #include <optional>
 #include <type_traits>
