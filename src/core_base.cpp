@@ -52,7 +52,7 @@ void emit_cancellation(flight_base& f) noexcept {
 
 core_base::core_base(boost::asio::any_io_executor ex, const Options& opts)
     : options_(opts),
-      table_(opts),
+      table_(opts, loader_canceller{&core_base::cancel_loader, this}),
       executor_(std::move(ex)),
       strands_(make_strands(executor_, std::max<std::size_t>(opts.loader_strands, 1))),
       strand_count_(static_cast<std::uint32_t>(strands_.size())),
@@ -62,33 +62,26 @@ core_base::core_base(boost::asio::any_io_executor ex, const Options& opts)
 
 core_base::~core_base() = default;
 
-void core_base::cancel_loader(flight_node& f) noexcept {
+void core_base::cancel_loader(void* self, flight_node& f) noexcept {
   flight_ref ref(&f);  // the table's reference for this cancellation
   try {
     // The signal belongs to the loader's coroutine, which runs on its strand.
-    boost::asio::post(strands_[f.strand_index].executor(),
+    // Posted under the table's mutex: queued on the strand before any later
+    // flight for the key can start there.
+    boost::asio::post(static_cast<core_base*>(self)->strands_[f.strand_index].executor(),
                       [ref = std::move(ref)] { emit_cancellation(static_cast<flight_base&>(*ref.get())); });
   } catch (...) {
     // No memory for the post: the loader runs to its end, as if kept.
   }
 }
 
-bool core_base::detach(waiter_base& w) noexcept {
-  const flight_table::detach_result r = table_.detach(w);
-  if (r.cancel != nullptr) cancel_loader(*r.cancel);
-  return r.detached;
-}
+bool core_base::detach(waiter_base& w) noexcept { return table_.detach(w); }
 
 void core_base::close() noexcept {
   registry_->remove(this);
-  const flight_table::close_result r = table_.close();
-  for (flight_node* f = r.cancel; f != nullptr;) {
-    flight_node* next = f->cancel_next;
-    cancel_loader(*f);
-    f = next;
-  }
+  const waiter_list aborted = table_.close();
   const std::exception_ptr& error = operation_aborted_error();
-  for (waiter_base* w = r.aborted.head; w != nullptr;) {
+  for (waiter_base* w = aborted.head; w != nullptr;) {
     waiter_base* next = w->next;  // completing w may free it
     w->error = error;
     w->hand_over(true);

@@ -2,7 +2,7 @@
 
 namespace singleflight::detail {
 
-flight_table::flight_table(const Options& opts) : options_(opts) {}
+flight_table::flight_table(const Options& opts, loader_canceller canceller) : options_(opts), canceller_(canceller) {}
 
 void flight_table::link(flight_node& f, waiter_base& w) noexcept {
   w.flight = &f;
@@ -51,13 +51,13 @@ void flight_table::live_erase(flight_node& f) noexcept {
   f.live_prev = f.live_next = nullptr;
 }
 
-flight_node* flight_table::abandon(flight_node& f) noexcept {
+void flight_table::abandon(flight_node& f) noexcept {
   unlink_flight(f);
   f.state = flight_state::abandoned;
   ++counters_.loaders_cancelled;
   f.cancel_requested.store(true, std::memory_order_release);
-  f.add_ref();  // for whoever carries out the cancellation
-  return &f;
+  f.add_ref();  // for the canceller
+  canceller_.cancel(canceller_.context, f);
 }
 
 flight_table::admit_result flight_table::admit(const key_probe& key, waiter_base& w, flight_node* fresh) {
@@ -84,27 +84,26 @@ flight_table::admit_result flight_table::admit(const key_probe& key, waiter_base
   return admit_result::started;
 }
 
-flight_table::detach_result flight_table::detach(waiter_base& w) noexcept {
+bool flight_table::detach(waiter_base& w) noexcept {
   std::lock_guard lock(mutex_);
   const waiter_state s = w.state.load(std::memory_order_acquire);
   // Completing or ready: its deliverer (or close()) owns it, and its flight
   // may be gone.
-  if (s != waiter_state::parked && s != waiter_state::initiating) return {};
+  if (s != waiter_state::parked && s != waiter_state::initiating) return false;
   flight_node* f = w.flight;
   // Unlinked by close() or shut_down(), or its flight finished: the
   // deliverer marks every waiter and then takes this mutex before any can
   // resume, so the flight is alive while we hold the mutex here.
-  if (f == nullptr || !f->running()) return {};
+  if (f == nullptr || !f->running()) return false;
   unlink(*f, w);
   ++counters_.callers_cancelled;
-  detach_result r{true, nullptr};
   if (f->waiters == 0 && f->state != flight_state::abandoned) {
     if (options_.keep_abandoned_loaders)
       ++counters_.loaders_kept;
     else
-      r.cancel = abandon(*f);  // unlinked at once: the next caller starts afresh
+      abandon(*f);  // unlinked at once: the next caller starts afresh
   }
-  return r;
+  return true;
 }
 
 waiter_list flight_table::finish(flight_node& f, bool failed) noexcept {
@@ -158,23 +157,18 @@ waiter_list flight_table::take_all_waiters() noexcept {
   return all;
 }
 
-flight_table::close_result flight_table::close() noexcept {
+waiter_list flight_table::close() noexcept {
   std::lock_guard lock(mutex_);
-  close_result r;
-  if (closed()) return r;
-  r.aborted = take_all_waiters();  // clears the table: no flight is linked now
+  if (closed()) return {};
+  waiter_list aborted = take_all_waiters();  // clears the table: no flight is linked now
   while (live_head_ != nullptr) {
     flight_node& f = *live_head_;
     live_erase(f);
     if (f.state == flight_state::linked) f.state = flight_state::forgotten;
-    if (f.state != flight_state::abandoned && !options_.keep_abandoned_loaders) {
-      abandon(f);
-      f.cancel_next = r.cancel;
-      r.cancel = &f;
-    }
+    if (f.state != flight_state::abandoned && !options_.keep_abandoned_loaders) abandon(f);
   }
   closed_ = true;
-  return r;
+  return aborted;
 }
 
 waiter_list flight_table::shut_down() noexcept {

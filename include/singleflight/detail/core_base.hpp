@@ -71,8 +71,8 @@ class core_base {
 
  private:
   /// Posts the terminal cancellation of a loader to its strand; adopts the
-  /// reference the table added.
-  void cancel_loader(flight_node& f) noexcept;
+  /// reference the table added. Called by the table, under its mutex.
+  static void cancel_loader(void* self, flight_node& f) noexcept;
 
   std::atomic<std::size_t> refs_{1};
   const Options options_;

@@ -69,7 +69,6 @@ class flight_node {
   std::size_t cancellable = 0;  // waiters ever linked with a canceller
   flight_node* live_prev = nullptr;
   flight_node* live_next = nullptr;
-  flight_node* cancel_next = nullptr;  // close()'s list of loaders to cancel
   // Set when the loader is to be cancelled; read by its strand, so that a
   // cancellation that arrives before the loader starts is not lost.
   std::atomic<bool> cancel_requested{false};
@@ -100,9 +99,17 @@ struct key_probe {
   bool (*equals)(const void* key, const flight_node& f);
 };
 
+/// Told, under the table's mutex, of each loader to cancel, so that its
+/// cancellation is queued before any new flight for the key can start; it
+/// takes over one reference to the flight.
+struct loader_canceller {
+  void (*cancel)(void* context, flight_node& f) noexcept;
+  void* context;
+};
+
 class flight_table {
  public:
-  explicit flight_table(const Options& opts);
+  flight_table(const Options& opts, loader_canceller canceller);
   flight_table(const flight_table&) = delete;
   flight_table& operator=(const flight_table&) = delete;
 
@@ -117,14 +124,10 @@ class flight_table {
   /// is none and `fresh` is given. `fresh` stays the caller's unless started.
   admit_result admit(const key_probe& key, waiter_base& w, flight_node* fresh);
 
-  /// A cancelled caller leaves. `detached`: it was unlinked, complete it
-  /// with operation_aborted. `cancel`: its flight was abandoned; post the
-  /// loader's cancellation, then release() the reference handed over.
-  struct detach_result {
-    bool detached = false;
-    flight_node* cancel = nullptr;
-  };
-  detach_result detach(waiter_base& w) noexcept;
+  /// A cancelled caller leaves. True if it was unlinked: complete it with
+  /// operation_aborted. When it was its flight's last caller, the flight is
+  /// abandoned and its loader handed to the canceller.
+  bool detach(waiter_base& w) noexcept;
 
   /// The loader of `f` has ended: unlinks `f`, hands over its waiters.
   waiter_list finish(flight_node& f, bool failed) noexcept;
@@ -135,14 +138,10 @@ class flight_table {
 
   bool forget(const key_probe& key);
 
-  /// The group goes: every linked waiter, to complete with operation_aborted,
-  /// and the running loaders to cancel (through cancel_next, one reference
-  /// each), unless Options::keep_abandoned_loaders.
-  struct close_result {
-    waiter_list aborted;
-    flight_node* cancel = nullptr;
-  };
-  close_result close() noexcept;
+  /// The group goes: returns every linked waiter, to complete with
+  /// operation_aborted; the running loaders go to the canceller, unless
+  /// Options::keep_abandoned_loaders.
+  waiter_list close() noexcept;
 
   /// The execution context shuts down: every linked waiter, to destroy
   /// unrun. Later admit()s answer `closed`.
@@ -171,12 +170,13 @@ class flight_table {
   void unlink_flight(flight_node& f) noexcept;
   void live_push(flight_node& f) noexcept;
   void live_erase(flight_node& f) noexcept;
-  flight_node* abandon(flight_node& f) noexcept;  // marks, counts, adds a reference
+  void abandon(flight_node& f) noexcept;  // marks, counts, hands to canceller_
   waiter_list take_all_waiters() noexcept;
   bool closed() const noexcept { return closed_ || shut_down_; }
 
   mutable std::mutex mutex_;
   const Options options_;
+  const loader_canceller canceller_;
   Stats counters_;
   boost::unordered_flat_set<flight_node*, node_hash, node_equal> table_;
   flight_node* live_head_ = nullptr;
