@@ -1,0 +1,45 @@
+#include "options.hpp"
+
+#include "command_line.hpp"
+
+namespace stampede_load {
+
+namespace {
+constexpr const char* usage = R"(usage: stampede_load --port N [options]
+
+C keep-alive connections to cache_server, each requesting GET /item/<id> for
+ids 1..N in turn, back to back, for a while; then one summary line:
+  requests=N origin_loads=M errors=E p50_ms=X p99_ms=Y
+requests: requests answered or failed; errors: requests that failed (I/O
+error, timeout) or got another status than 200; origin_loads: database queries
+the server started meanwhile (its /stats); p50/p99: latency of every request,
+failed ones included.
+  --host ADDRESS     server address (127.0.0.1)
+  --port N           server port (required)
+  --connections N    concurrent connections (300)
+  --duration-ms N    how long to send requests (6000)
+  --ids N            the hot set: items 1..N (8)
+  --timeout-ms N     a request that takes longer fails (5000)
+  --summary-file P   also write the summary line to P
+Progress goes to stdout: one line updated in place on a terminal, a line a
+second otherwise.
+)";
+
+}  // namespace
+
+Options parse_options(int argc, char** argv) {
+  Options o;
+  demo::command_line cl("stampede_load", usage);
+  cl.text("--host", o.host);
+  cl.integer("--port", o.port, 1, 65535);
+  cl.integer("--connections", o.connections, 1, 10000);
+  cl.milliseconds("--duration-ms", o.duration, 1, 3'600'000);
+  cl.integer("--ids", o.hot_ids, 1, 1'000'000);
+  cl.milliseconds("--timeout-ms", o.timeout, 1, 3'600'000);
+  cl.text("--summary-file", o.summary_file);
+  cl.parse(argc, argv);
+  if (o.port == 0) cl.fail("--port is required");
+  return o;
+}
+
+}  // namespace stampede_load
