@@ -154,7 +154,11 @@ class group_core final : public core_base {
       entry_type entry = flight_main(std::move(core), std::move(for_thread), F(std::move(loader)), std::move(work));
       f.add_ref();
       flight_ref for_launcher(&f);
-      loader_ex.dispatch(launcher{std::move(entry), std::move(for_launcher), loader_ex.executor()});
+      launcher start{std::move(entry), std::move(for_launcher), loader_ex.executor()};
+      if (options().loader_yields_continue_here)
+        loader_ex.dispatch_as_continuation(std::move(start));
+      else
+        loader_ex.dispatch(std::move(start));
     } catch (...) {
       // The loader never ran: the flight ends here, with the launch's error.
       std::optional<Value> none;
