@@ -10,6 +10,7 @@
 // Usage: singleflight_bench [--scale N] [--scenario NAME[,NAME...]]
 //                           [--impl singleflight|bare] [--threads N]
 //                           [--malloc-default] [--spread-above N] [--loader-strands N]
+//                           [--yields-anywhere]
 // NAME: cold, stampede, mixed, parallel, scaling (default: all five).
 //
 // glibc's malloc gives freed memory back to the kernel as soon as the top of
@@ -460,7 +461,7 @@ struct options {
                "usage: singleflight_bench [--scale N] "
                "[--scenario cold|stampede|mixed|parallel|scaling[,...]] "
                "[--impl singleflight|bare] [--threads N] [--malloc-default]\n"
-               "       [--spread-above N] [--loader-strands N]\n");
+               "       [--spread-above N] [--loader-strands N] [--yields-anywhere]\n");
   std::exit(2);
 }
 
@@ -508,6 +509,8 @@ options parse(int argc, char** argv) {
       group_options.spread_resumption_above = static_cast<std::size_t>(parse_long(value()));
     } else if (a == "--loader-strands") {
       group_options.loader_strands = static_cast<std::size_t>(parse_long(value()));
+    } else if (a == "--yields-anywhere") {
+      group_options.loader_yields_continue_here = false;
     } else {
       usage();
     }

@@ -10,7 +10,7 @@ Markdown tables, ready to paste into a README:
 - per spec scenario, ours (impl=singleflight) against Go's peer
   (impl=go-x-sync, same thread count: Go runs stampede and mixed with
   GOMAXPROCS=2, so they compare with our threads=2 lines) and against the
-  bare harness (impl=bare, same thread count), with issue 9's targets;
+  bare harness (impl=bare, same thread count), with the performance targets;
 - parallel: time(threads=1) / time(threads=2) for every implementation;
 - the scaling scenario side by side.
 Times are medians over the runs; "a–b" after a time is the fastest and the
@@ -21,7 +21,7 @@ across the whole range did not come from one lucky run.
 import signal
 import sys
 
-# (scenario, threads): (max ours/go, max ours/bare), issue 9's targets.
+# (scenario, threads): (max ours/go, max ours/bare), the performance targets.
 TARGETS = {
     ("cold", "1"): (0.8, None),
     ("stampede", "2"): (0.5, 1.0),

@@ -35,7 +35,7 @@ struct spread_batch {
 
 }  // namespace
 
-void resume_waiters(core_base& core, waiter_base* head, std::size_t n) noexcept {
+void resume_waiters(group_state& core, waiter_base* head, std::size_t n) noexcept {
   if (n <= core.options().spread_resumption_above || n <= chunk_size) {
     resume_run(head, n);
     return;

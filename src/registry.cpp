@@ -12,14 +12,14 @@ group_service::group_service(boost::asio::execution_context& ctx)
 
 void group_service::shutdown() { registry_->shut_down(); }
 
-bool group_registry::add(core_base* c) {
+bool group_registry::add(group_state* c) {
   std::lock_guard lock(mutex_);
   if (shut_down_) return false;
   cores_.push_back(c);
   return true;
 }
 
-void group_registry::remove(core_base* c) noexcept {
+void group_registry::remove(group_state* c) noexcept {
   std::lock_guard lock(mutex_);
   std::erase(cores_, c);
 }
@@ -29,7 +29,7 @@ void group_registry::shut_down() noexcept {
   {
     std::lock_guard lock(mutex_);
     shut_down_ = true;
-    for (core_base* c : cores_) parked.push_back(c->shut_down());
+    for (group_state* c : cores_) parked.push_back(c->shut_down());
     cores_.clear();
   }
   // Destroying a caller's handler destroys its coroutine frames, which runs

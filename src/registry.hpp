@@ -3,7 +3,7 @@
 #ifndef SINGLEFLIGHT_SRC_REGISTRY_HPP
 #define SINGLEFLIGHT_SRC_REGISTRY_HPP
 
-#include <singleflight/detail/core_base.hpp>
+#include <singleflight/detail/group_state.hpp>
 
 #include <boost/asio/execution_context.hpp>
 
@@ -18,14 +18,14 @@ namespace singleflight::detail {
 class group_registry {
  public:
   /// False if the context has already shut down.
-  bool add(core_base* c);
-  void remove(core_base* c) noexcept;
+  bool add(group_state* c);
+  void remove(group_state* c) noexcept;
   /// Marks the registry shut down and destroys every parked caller.
   void shut_down() noexcept;
 
  private:
   std::mutex mutex_;
-  std::vector<core_base*> cores_;
+  std::vector<group_state*> cores_;
   bool shut_down_ = false;
 };
 

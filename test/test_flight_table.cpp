@@ -112,7 +112,7 @@ BOOST_AUTO_TEST_CASE(max_in_flight_rejects_new_keys_not_joins) {
 BOOST_AUTO_TEST_CASE(last_caller_leaving_abandons_and_unlinks_the_flight) {
   fixture fx;
   test_waiter a, b, later;
-  a.core = reinterpret_cast<core_base*>(&a);  // a canceller is connected
+  a.core = reinterpret_cast<group_state*>(&a);  // a canceller is connected
   test_flight* f = fx.start(1, a);
   const int k = 1;
   BOOST_REQUIRE(fx.table.admit(probe(k), b, nullptr) == admit::joined);

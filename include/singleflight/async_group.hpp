@@ -5,7 +5,7 @@
 #define SINGLEFLIGHT_ASYNC_GROUP_HPP
 
 #include <singleflight/detail/coro_waiter.hpp>
-#include <singleflight/detail/group_core.hpp>
+#include <singleflight/detail/group_impl.hpp>
 #include <singleflight/detail/join_op.hpp>
 #include <singleflight/error.hpp>
 #include <singleflight/hash.hpp>
@@ -83,7 +83,7 @@ class AsyncGroup {
   static_assert(std::is_copy_constructible_v<Value>,
                 "AsyncGroup<Key, Value>: Value must be copy-constructible (every caller gets it)");
 
-  using core_type = detail::group_core<Key, Value, Hash, KeyEqual>;
+  using core_type = detail::group_impl<Key, Value, Hash, KeyEqual>;
 
  public:
   using key_type = Key;
@@ -244,7 +244,7 @@ class AsyncGroup {
     if (core_) core()->close();
   }
 
-  detail::core_ref core_;
+  detail::group_state_ref core_;
   core_type* core() const noexcept { return static_cast<core_type*>(core_.get()); }
 };
 

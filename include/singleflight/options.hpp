@@ -30,6 +30,17 @@ struct Options {
   /// executor, hands chunks of its waiter list to the executor's other
   /// threads instead of resuming them all from the thread that finished it.
   std::size_t spread_resumption_above = 1024;
+
+  /// A loader that starts at once, inside the first caller's handler, and
+  /// then yields (posts to its own strand) continues on the same thread once
+  /// that handler returns, instead of waking another thread to run it at
+  /// once: Asio's continuation relationship, as `asio::defer` uses. The
+  /// loader stays on the core whose caches hold it, and callers that the
+  /// same handler starts meanwhile join its flight instead of racing it into
+  /// a second one. false = the yield may run on any thread at once. Only an
+  /// io_context's executor honours it; completions from elsewhere (a timer,
+  /// a socket, another pool) are not affected.
+  bool loader_yields_continue_here = true;
 };
 
 }  // namespace singleflight

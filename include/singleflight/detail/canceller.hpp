@@ -3,7 +3,7 @@
 #ifndef SINGLEFLIGHT_DETAIL_CANCELLER_HPP
 #define SINGLEFLIGHT_DETAIL_CANCELLER_HPP
 
-#include <singleflight/detail/core_base.hpp>
+#include <singleflight/detail/group_state.hpp>
 #include <singleflight/detail/waiter.hpp>
 
 #include <boost/asio/cancellation_signal.hpp>
@@ -22,7 +22,7 @@ struct waiter_canceller {
     if ((type & boost::asio::cancellation_type::all) == boost::asio::cancellation_type::none) return;
     // Cleared once the caller is on its way to completion (the waiter's
     // reference to the core goes with it).
-    core_base* core = w->core;
+    group_state* core = w->core;
     if (core == nullptr) return;
     if (core->detach(*w)) {
       w->error = operation_aborted_error();
@@ -33,7 +33,7 @@ struct waiter_canceller {
 
 /// Connects `slot` to `w` before `w` is linked, so that no cancellation is
 /// missed; the waiter then keeps its core alive until it completes.
-inline void arm_cancellation(waiter_base& w, boost::asio::cancellation_slot& slot, core_base& core) {
+inline void arm_cancellation(waiter_base& w, boost::asio::cancellation_slot& slot, group_state& core) {
   if (!slot.is_connected()) return;
   slot.template emplace<waiter_canceller>(&w);
   core.add_ref();
@@ -44,7 +44,7 @@ inline void arm_cancellation(waiter_base& w, boost::asio::cancellation_slot& slo
 /// serialized with the canceller, as Asio requires of slot emissions).
 inline void disarm_cancellation(waiter_base& w, boost::asio::cancellation_slot& slot) noexcept {
   if (slot.is_connected()) slot.clear();
-  if (core_base* c = w.core) {
+  if (group_state* c = w.core) {
     w.core = nullptr;
     c->release();
   }

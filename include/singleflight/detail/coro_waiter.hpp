@@ -5,7 +5,7 @@
 #define SINGLEFLIGHT_DETAIL_CORO_WAITER_HPP
 
 #include <singleflight/detail/canceller.hpp>
-#include <singleflight/detail/group_core.hpp>
+#include <singleflight/detail/group_impl.hpp>
 #include <singleflight/detail/waiter.hpp>
 
 #include <boost/asio/any_io_executor.hpp>

@@ -4,7 +4,7 @@
 #ifndef SINGLEFLIGHT_DETAIL_DELIVER_HPP
 #define SINGLEFLIGHT_DETAIL_DELIVER_HPP
 
-#include <singleflight/detail/core_base.hpp>
+#include <singleflight/detail/group_state.hpp>
 #include <singleflight/detail/waiter.hpp>
 
 #include <cstddef>
@@ -18,13 +18,13 @@ namespace singleflight::detail {
 /// group executor's threads: the list is cut into chunks that this thread
 /// and one posted helper claim in turn, so an idle thread takes what it can
 /// and a busy one costs nothing.
-void resume_waiters(core_base& core, waiter_base* head, std::size_t n) noexcept;
+void resume_waiters(group_state& core, waiter_base* head, std::size_t n) noexcept;
 
 /// Fills each waiter of `list` with the result (a copy of the value for all
 /// but the last, which gets the value itself) and hands it over: back to its
 /// initiator if it is still in its initiating call, else resumed.
 template <class Value>
-void deliver_to(core_base& core, const waiter_list& list, const std::exception_ptr& error,
+void deliver_to(group_state& core, const waiter_list& list, const std::exception_ptr& error,
                 std::optional<Value>& value) noexcept {
   const bool shared = list.count > 1;
   // Two passes when a canceller may race with us (mark all, then let any

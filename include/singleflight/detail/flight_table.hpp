@@ -1,7 +1,7 @@
 // The state machine of flights and waiters, with no I/O in it: which flight
 // a caller joins or starts, who leaves, what a finished flight hands over,
 // forget, close and shutdown. Each transition returns what the Asio layer
-// (group_core, core_base) must do next; that layer never edits a flight's or
+// (group_impl, group_state) must do next; that layer never edits a flight's or
 // a waiter's links itself. Tested without an io_context (test_flight_table).
 //
 // States (one enum each; every arrow is taken under the table's mutex, but

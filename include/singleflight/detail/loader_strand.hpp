@@ -4,6 +4,8 @@
 
 #include <boost/asio/any_io_executor.hpp>
 #include <boost/asio/dispatch.hpp>
+#include <boost/asio/execution/relationship.hpp>
+#include <boost/asio/prefer.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/strand.hpp>
 
@@ -33,6 +35,19 @@ class loader_strand {
   template <class F>
   void dispatch(F&& f) const {
     std::visit([&](const auto& s) { boost::asio::dispatch(s, std::forward<F>(f)); }, strand_);
+  }
+
+  /// As dispatch, but what the strand then schedules for itself while this
+  /// thread runs it (a loader's yield) is a continuation of the current
+  /// handler: queued on this thread, run when the handler returns.
+  template <class F>
+  void dispatch_as_continuation(F&& f) const {
+    std::visit(
+        [&](const auto& s) {
+          boost::asio::dispatch(boost::asio::prefer(s, boost::asio::execution::relationship.continuation),
+                                std::forward<F>(f));
+        },
+        strand_);
   }
 
  private:

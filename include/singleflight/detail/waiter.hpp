@@ -12,7 +12,7 @@
 
 namespace singleflight::detail {
 
-class core_base;
+class group_state;
 class flight_node;
 
 /// A waiter's life, in order (each arrow is taken once):
@@ -49,7 +49,7 @@ struct waiter_base {
   // Set while a canceller is connected to the caller's slot: the waiter then
   // holds a reference to its core, so that a cancellation racing with the
   // group's end never reaches a freed core.
-  core_base* core = nullptr;
+  group_state* core = nullptr;
   resume_fn resume;
   destroy_fn destroy;
   std::atomic<waiter_state> state{waiter_state::initiating};

@@ -5,7 +5,7 @@
 #define SINGLEFLIGHT_DETAIL_WAITER_OP_HPP
 
 #include <singleflight/detail/canceller.hpp>
-#include <singleflight/detail/group_core.hpp>
+#include <singleflight/detail/group_impl.hpp>
 #include <singleflight/detail/waiter.hpp>
 
 #include <boost/asio/associated_allocator.hpp>

@@ -1,4 +1,4 @@
-#include <singleflight/detail/core_base.hpp>
+#include <singleflight/detail/group_state.hpp>
 
 #include "registry.hpp"
 
@@ -50,9 +50,9 @@ void emit_cancellation(flight_base& f) noexcept {
   f.loader_signal.emit(boost::asio::cancellation_type::terminal);
 }
 
-core_base::core_base(boost::asio::any_io_executor ex, const Options& opts)
+group_state::group_state(boost::asio::any_io_executor ex, const Options& opts)
     : options_(opts),
-      table_(opts, loader_canceller{&core_base::cancel_loader, this}),
+      table_(opts, loader_canceller{&group_state::cancel_loader, this}),
       executor_(std::move(ex)),
       strands_(make_strands(executor_, std::max<std::size_t>(opts.loader_strands, 1))),
       strand_count_(static_cast<std::uint32_t>(strands_.size())),
@@ -60,24 +60,24 @@ core_base::core_base(boost::asio::any_io_executor ex, const Options& opts)
   if (!registry_->add(this)) (void)shut_down();
 }
 
-core_base::~core_base() = default;
+group_state::~group_state() = default;
 
-void core_base::cancel_loader(void* self, flight_node& f) noexcept {
+void group_state::cancel_loader(void* self, flight_node& f) noexcept {
   flight_ref ref(&f);  // the table's reference for this cancellation
   try {
     // The signal belongs to the loader's coroutine, which runs on its strand.
     // Posted under the table's mutex: queued on the strand before any later
     // flight for the key can start there.
-    boost::asio::post(static_cast<core_base*>(self)->strands_[f.strand_index].executor(),
+    boost::asio::post(static_cast<group_state*>(self)->strands_[f.strand_index].executor(),
                       [ref = std::move(ref)] { emit_cancellation(static_cast<flight_base&>(*ref.get())); });
   } catch (...) {
     // No memory for the post: the loader runs to its end, as if kept.
   }
 }
 
-bool core_base::detach(waiter_base& w) noexcept { return table_.detach(w); }
+bool group_state::detach(waiter_base& w) noexcept { return table_.detach(w); }
 
-void core_base::close() noexcept {
+void group_state::close() noexcept {
   registry_->remove(this);
   const waiter_list aborted = table_.close();
   const std::exception_ptr& error = operation_aborted_error();
@@ -89,7 +89,7 @@ void core_base::close() noexcept {
   }
 }
 
-waiter_list core_base::shut_down() noexcept {
+waiter_list group_state::shut_down() noexcept {
   waiter_list parked = table_.shut_down();
   std::vector<loader_strand> strands;
   strands.swap(strands_);

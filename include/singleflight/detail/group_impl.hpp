@@ -1,10 +1,10 @@
-// The typed half of a group's Asio layer: hashing a key and building its
-// flight for the flight table, running a loader on its flight's strand, and
-// delivering its result.
-#ifndef SINGLEFLIGHT_DETAIL_GROUP_CORE_HPP
-#define SINGLEFLIGHT_DETAIL_GROUP_CORE_HPP
+// group_impl: an AsyncGroup's implementation for its Key and Value, over the
+// untyped group_state: hashing a key and building its flight for the flight
+// table, running a loader on its flight's strand, and delivering its result.
+#ifndef SINGLEFLIGHT_DETAIL_GROUP_IMPL_HPP
+#define SINGLEFLIGHT_DETAIL_GROUP_IMPL_HPP
 
-#include <singleflight/detail/core_base.hpp>
+#include <singleflight/detail/group_state.hpp>
 #include <singleflight/detail/deliver.hpp>
 #include <singleflight/error.hpp>
 
@@ -35,7 +35,7 @@ enum class join_result {
 };
 
 template <class Key, class Value, class Hash, class KeyEqual>
-class group_core final : public core_base {
+class group_impl final : public group_state {
   using executor_type = boost::asio::any_io_executor;
   using thread_type = boost::asio::detail::awaitable_thread<executor_type>;
   using entry_type = boost::asio::awaitable<boost::asio::detail::awaitable_thread_entry_point, executor_type>;
@@ -68,8 +68,8 @@ class group_core final : public core_base {
 
   using value_type = Value;
 
-  group_core(executor_type ex, const Options& opts) : core_base(std::move(ex), opts) {}
-  ~group_core() override = default;
+  group_impl(executor_type ex, const Options& opts) : group_state(std::move(ex), opts) {}
+  ~group_impl() override = default;
 
   /// Links `w` (initiating) on the flight for `key`, starting one with
   /// `loader` if there is none. The loader may run, and even finish, before
@@ -149,12 +149,16 @@ class group_core final : public core_base {
       f.add_ref();
       flight_ref for_thread(&f);
       add_ref();
-      core_ref core(this);
+      group_state_ref core(this);
       auto work = boost::asio::prefer(executor(), boost::asio::execution::outstanding_work.tracked);
       entry_type entry = flight_main(std::move(core), std::move(for_thread), F(std::move(loader)), std::move(work));
       f.add_ref();
       flight_ref for_launcher(&f);
-      loader_ex.dispatch(launcher{std::move(entry), std::move(for_launcher), loader_ex.executor()});
+      launcher start{std::move(entry), std::move(for_launcher), loader_ex.executor()};
+      if (options().loader_yields_continue_here)
+        loader_ex.dispatch_as_continuation(std::move(start));
+      else
+        loader_ex.dispatch(std::move(start));
     } catch (...) {
       // The loader never ran: the flight ends here, with the launch's error.
       std::optional<Value> none;
@@ -185,9 +189,9 @@ class group_core final : public core_base {
   // thread is connected to), the loader, and one unit of work on the
   // group's executor, as co_spawn keeps.
   template <class F>
-  static entry_type flight_main(core_ref core, flight_ref ref, F loader, executor_type work) {
+  static entry_type flight_main(group_state_ref core, flight_ref ref, F loader, executor_type work) {
     (void)work;
-    auto& self = static_cast<group_core&>(*core.get());
+    auto& self = static_cast<group_impl&>(*core.get());
     auto& f = static_cast<flight&>(*ref.get());
     std::exception_ptr error;
     std::optional<Value> value;

@@ -1,10 +1,11 @@
-// The non-template half of a group's Asio layer: the flight table (every
-// rule about flights and waiters, and the one mutex, live there), the
-// loaders' strands, the loaders' cancellation, and the registration that
-// lets an execution context's shutdown reach waiting callers. Compiled
-// once, in the library.
-#ifndef SINGLEFLIGHT_DETAIL_CORE_BASE_HPP
-#define SINGLEFLIGHT_DETAIL_CORE_BASE_HPP
+// group_state: what a group shares with its flights and waiting callers,
+// kept alive by their references (so it may outlive the AsyncGroup object),
+// with no Key or Value type in it: the flight table (every rule about flights
+// and waiters, and the one mutex, live there), the loaders' strands, the
+// loaders' cancellation, and the registration that lets an execution
+// context's shutdown reach waiting callers. Compiled once, in the library.
+#ifndef SINGLEFLIGHT_DETAIL_GROUP_STATE_HPP
+#define SINGLEFLIGHT_DETAIL_GROUP_STATE_HPP
 
 #include <singleflight/detail/flight.hpp>
 #include <singleflight/detail/flight_table.hpp>
@@ -27,12 +28,12 @@ namespace singleflight::detail {
 
 class group_registry;
 
-class core_base {
+class group_state {
  public:
-  core_base(boost::asio::any_io_executor ex, const Options& opts);
-  core_base(const core_base&) = delete;
-  core_base& operator=(const core_base&) = delete;
-  virtual ~core_base();
+  group_state(boost::asio::any_io_executor ex, const Options& opts);
+  group_state(const group_state&) = delete;
+  group_state& operator=(const group_state&) = delete;
+  virtual ~group_state();
 
   // The group, each running flight and each waiter with a canceller hold a
   // reference.
@@ -84,12 +85,12 @@ class core_base {
 };
 
 /// Owns one reference to a core (adopted).
-class core_ref {
+class group_state_ref {
  public:
-  core_ref() noexcept = default;
-  explicit core_ref(core_base* c) noexcept : c_(c) {}
-  core_ref(core_ref&& o) noexcept : c_(o.c_) { o.c_ = nullptr; }
-  core_ref& operator=(core_ref&& o) noexcept {
+  group_state_ref() noexcept = default;
+  explicit group_state_ref(group_state* c) noexcept : c_(c) {}
+  group_state_ref(group_state_ref&& o) noexcept : c_(o.c_) { o.c_ = nullptr; }
+  group_state_ref& operator=(group_state_ref&& o) noexcept {
     if (this != &o) {
       reset();
       c_ = o.c_;
@@ -97,16 +98,16 @@ class core_ref {
     }
     return *this;
   }
-  ~core_ref() { reset(); }
+  ~group_state_ref() { reset(); }
   void reset() noexcept {
     if (c_) c_->release();
     c_ = nullptr;
   }
-  core_base* get() const noexcept { return c_; }
+  group_state* get() const noexcept { return c_; }
   explicit operator bool() const noexcept { return c_ != nullptr; }
 
  private:
-  core_base* c_ = nullptr;
+  group_state* c_ = nullptr;
 };
 
 /// The exception every caller that leaves early receives: one object, made
