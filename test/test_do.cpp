@@ -96,7 +96,7 @@ BOOST_AUTO_TEST_CASE(nothing_is_cached_after_the_flight) {
   BOOST_TEST(*second->value == 2);
 }
 
-BOOST_AUTO_TEST_CASE(shared_flag_as_in_go) {
+BOOST_AUTO_TEST_CASE(do_shared_flags_a_value_that_went_to_more_than_one_caller_as_go_does) {
   AsyncGroup<std::string, int> group(ioc.get_executor());
   auto alone = spawn(ioc.get_executor(), group.do_shared("solo", instant_42));
   BOOST_REQUIRE(run_until([&] { return alone->done.load(); }));
@@ -166,7 +166,7 @@ BOOST_AUTO_TEST_CASE(loader_captures_stay_alive_until_its_awaitable_finishes) {
   BOOST_TEST(watch.expired());  // and released once done
 }
 
-BOOST_AUTO_TEST_CASE(async_do_with_a_callback) {
+BOOST_AUTO_TEST_CASE(async_do_completes_every_callback_with_the_one_value) {
   AsyncGroup<std::string, int> group(ioc.get_executor());
   released_loader<int> loader(ioc.get_executor());
   std::vector<int> got;
@@ -182,7 +182,7 @@ BOOST_AUTO_TEST_CASE(async_do_with_a_callback) {
   BOOST_TEST((got == std::vector<int>{9, 9, 9}));
 }
 
-BOOST_AUTO_TEST_CASE(async_do_with_deferred_and_use_future) {
+BOOST_AUTO_TEST_CASE(async_do_completes_through_deferred_and_use_future) {
   AsyncGroup<std::string, int> group(ioc.get_executor());
   auto op = group.async_do("k", instant_42, asio::deferred);
   std::exception_ptr error;

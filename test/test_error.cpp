@@ -51,7 +51,7 @@ BOOST_AUTO_TEST_CASE(exception_of_any_type_is_the_same_object_in_every_caller) {
   BOOST_TEST(group.stats().loader_failures == 1u);
 }
 
-BOOST_AUTO_TEST_CASE(user_exception_type_is_kept) {
+BOOST_AUTO_TEST_CASE(a_users_exception_type_reaches_the_caller_unchanged) {
   struct not_found : std::runtime_error {
     using std::runtime_error::runtime_error;
   };
@@ -62,7 +62,7 @@ BOOST_AUTO_TEST_CASE(user_exception_type_is_kept) {
   BOOST_CHECK_THROW(std::rethrow_exception(r->error), not_found);
 }
 
-BOOST_AUTO_TEST_CASE(loader_that_throws_before_its_awaitable) {
+BOOST_AUTO_TEST_CASE(a_loader_throwing_before_its_awaitable_fails_its_caller_and_frees_the_key) {
   AsyncGroup<int, int> group(ioc.get_executor());
   auto loader = []() -> asio::awaitable<int> {
     throw std::logic_error("not even a coroutine frame");

@@ -15,7 +15,7 @@ asio::awaitable<int> instant_42() { co_return 42; }
 
 BOOST_FIXTURE_TEST_SUITE(stats_suite, io_fixture)
 
-BOOST_AUTO_TEST_CASE(stats_format_with_fmt) {
+BOOST_AUTO_TEST_CASE(stats_print_their_counters_through_fmt) {
   AsyncGroup<std::string, int> group(ioc.get_executor());
   auto r = spawn(ioc.get_executor(), group.do_("k", instant_42));
   BOOST_REQUIRE(run_until([&] { return r->done.load(); }));

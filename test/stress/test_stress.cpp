@@ -32,7 +32,7 @@
 //    its callers can still be cancelled; =0 keeps the core alive with a
 //    loader that outlives the group. A canceller must not touch a core that
 //    the last loader may free meanwhile
-//    (test_regressions: cancelling_a_caller_after_its_group_is_gone).
+//    (test_regressions: a_caller_cancelled_after_its_group_is_gone_still_completes_with_an_error).
 //  - SF_STRESS_OFF_STRAND=1: some loaders finish on another executor's
 //    thread; the group must bring their flights' ends back to its strand
 //    (test_regressions: the two off-strand cases). Such a loader's own
