@@ -1,6 +1,9 @@
 // Drives an AsyncGroup with the operations of one input, on two io_contexts
-// stepped by hand on one thread (so every run is deterministic), and checks
-// every outcome against the model. The group's context holds its executor
+// stepped by hand on one thread, and checks every outcome against the model.
+// One thread makes each interleaving exact, but not each run alike: the
+// group spreads loaders over strands by its randomly keyed hash, so loaders
+// of different keys may start in another order in another run of the same
+// input; the model follows the logged events, not a fixed order. The group's context holds its executor
 // and strand (loaders run there); the callers' context is where some callers
 // are spawned or bound, so completions interleave across executors.
 //
