@@ -1,6 +1,6 @@
 #!/usr/bin/env python3
 """Writes fuzz/corpus/: hand-made seed inputs for fuzz_group, one per
-scenario, in the encoding that fuzz_group.cpp decodes (see there):
+scenario, in the encoding that decoder.hpp describes (see there):
 
   byte 0: options: bit 0 keep_abandoned_loaders, bits 1-2 max_in_flight
           (0 = unlimited), bit 3 end by shutting down, bit 4 callers'

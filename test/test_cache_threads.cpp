@@ -29,7 +29,7 @@ using ManualCache = singleflight::Cache<std::string, int, singleflight::DefaultH
                                         singleflight::DefaultKeyEqual<std::string>, manual_clock>;
 }  // namespace
 
-BOOST_AUTO_TEST_CASE(every_member_from_many_threads_at_once) {
+BOOST_AUTO_TEST_CASE(every_member_from_many_threads_at_once_keeps_values_bounds_and_counters_right) {
   manual_clock::reset();
   threaded_io io(2);
   CacheOptions o;
@@ -110,7 +110,7 @@ BOOST_AUTO_TEST_CASE(every_member_from_many_threads_at_once) {
   BOOST_TEST(s.loads == static_cast<std::uint64_t>(loads.load()));
 }
 
-BOOST_AUTO_TEST_CASE(destroyed_with_loads_and_refreshes_in_flight) {
+BOOST_AUTO_TEST_CASE(destroying_the_cache_aborts_parked_misses_after_stale_hits_were_answered) {
   manual_clock::reset();
   io_fixture io;
   CacheOptions o;
@@ -131,7 +131,7 @@ BOOST_AUTO_TEST_CASE(destroyed_with_loads_and_refreshes_in_flight) {
   BOOST_TEST(io.drain());
 }
 
-BOOST_AUTO_TEST_CASE(destroyed_on_another_thread_while_loads_finish) {
+BOOST_AUTO_TEST_CASE(destroying_the_cache_on_another_thread_while_loads_finish_completes_every_caller) {
   for (int round = 0; round < 20; ++round) {
     threaded_io io(2);
     CacheOptions o;
@@ -155,7 +155,7 @@ BOOST_AUTO_TEST_CASE(destroyed_on_another_thread_while_loads_finish) {
   }
 }
 
-BOOST_AUTO_TEST_CASE(outlived_by_its_io_context) {
+BOOST_AUTO_TEST_CASE(a_cache_outlived_by_its_io_context_destroys_parked_callers_unresumed) {
   manual_clock::reset();
   auto ioc = std::make_unique<asio::io_context>();
   CacheOptions o;

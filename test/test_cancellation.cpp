@@ -99,7 +99,7 @@ BOOST_AUTO_TEST_CASE(each_cancellation_type_detaches_one_caller) {
   }
 }
 
-BOOST_AUTO_TEST_CASE(signal_bound_to_co_spawn) {
+BOOST_AUTO_TEST_CASE(a_coroutine_caller_lets_only_terminal_cancellation_through_unless_it_opts_in) {
   group_type group(ioc.get_executor());
   released_loader<int> loader(ioc.get_executor());
   auto stays = spawn(ioc.get_executor(), group.do_("k", loader_of(loader)));
@@ -200,7 +200,7 @@ BOOST_AUTO_TEST_CASE(last_caller_leaving_cancels_loader_and_unlinks_key) {
   BOOST_TEST(drain());
 }
 
-BOOST_AUTO_TEST_CASE(keep_abandoned_loaders_option) {
+BOOST_AUTO_TEST_CASE(with_keep_abandoned_loaders_the_last_caller_leaving_keeps_the_flight_joinable) {
   Options opts;
   opts.keep_abandoned_loaders = true;
   group_type group(ioc.get_executor(), opts);

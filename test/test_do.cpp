@@ -1,5 +1,6 @@
-// do_, do_shared and async_do: one loader per key, a shared result, the same
-// exception object in every caller, keys and loaders copied as promised.
+// do_, do_shared and async_do: one loader per key, a shared result, keys and
+// loaders copied as promised, every completion token (callbacks, deferred,
+// use_future). Errors are in test_error.cpp, counters in test_stats.cpp.
 #define BOOST_TEST_MODULE do
 #include <singleflight/async_group.hpp>
 
@@ -21,11 +22,6 @@ using singleflight::AsyncGroup;
 using singleflight::Shared;
 
 namespace {
-template <class T>
-bool all_done(const std::vector<std::shared_ptr<result<T>>>& rs) {
-  return std::all_of(rs.begin(), rs.end(), [](auto& r) { return r->done.load(); });
-}
-
 asio::awaitable<int> instant_42() { co_return 42; }
 
 // A key that counts its copies, with its own hash and equality.
@@ -100,7 +96,7 @@ BOOST_AUTO_TEST_CASE(nothing_is_cached_after_the_flight) {
   BOOST_TEST(*second->value == 2);
 }
 
-BOOST_AUTO_TEST_CASE(shared_flag_as_in_go) {
+BOOST_AUTO_TEST_CASE(do_shared_flags_a_value_that_went_to_more_than_one_caller_as_go_does) {
   AsyncGroup<std::string, int> group(ioc.get_executor());
   auto alone = spawn(ioc.get_executor(), group.do_shared("solo", instant_42));
   BOOST_REQUIRE(run_until([&] { return alone->done.load(); }));
@@ -116,57 +112,6 @@ BOOST_AUTO_TEST_CASE(shared_flag_as_in_go) {
   BOOST_TEST(a->value->value == 7);
   BOOST_TEST(a->value->shared);
   BOOST_TEST(b->value->shared);
-}
-
-BOOST_AUTO_TEST_CASE(exception_of_any_type_is_the_same_object_in_every_caller) {
-  AsyncGroup<std::string, int> group(ioc.get_executor());
-  int loads = 0;
-  auto throws_42 = [&]() -> asio::awaitable<int> {
-    ++loads;
-    co_await asio::post(co_await asio::this_coro::executor, asio::use_awaitable);
-    throw 42;
-  };
-  std::vector<std::shared_ptr<result<int>>> callers;
-  for (int i = 0; i < 3; ++i) callers.push_back(spawn(ioc.get_executor(), group.do_("k", throws_42)));
-  BOOST_REQUIRE(run_until([&] { return all_done(callers); }));
-  BOOST_TEST(loads == 1);
-  std::vector<const int*> objects;
-  for (auto& c : callers) {
-    BOOST_REQUIRE(c->error);
-    try {
-      std::rethrow_exception(c->error);
-    } catch (const int& e) {
-      BOOST_TEST(e == 42);
-      objects.push_back(&e);
-    } catch (...) {
-      BOOST_FAIL("the int was wrapped or lost");
-    }
-  }
-  BOOST_TEST(std::count(objects.begin(), objects.end(), objects.front()) == 3);
-  BOOST_TEST(group.stats().loader_failures == 1u);
-}
-
-BOOST_AUTO_TEST_CASE(user_exception_type_is_kept) {
-  struct not_found : std::runtime_error {
-    using std::runtime_error::runtime_error;
-  };
-  AsyncGroup<int, std::string> group(ioc.get_executor());
-  auto loader = []() -> asio::awaitable<std::string> { throw not_found("no such row"); };
-  auto r = spawn(ioc.get_executor(), group.do_(7, loader));
-  BOOST_REQUIRE(run_until([&] { return r->done.load(); }));
-  BOOST_CHECK_THROW(std::rethrow_exception(r->error), not_found);
-}
-
-BOOST_AUTO_TEST_CASE(loader_that_throws_before_its_awaitable) {
-  AsyncGroup<int, int> group(ioc.get_executor());
-  auto loader = []() -> asio::awaitable<int> {
-    throw std::logic_error("not even a coroutine frame");
-    return instant_42();
-  };
-  auto r = spawn(ioc.get_executor(), group.do_(1, loader));
-  BOOST_REQUIRE(run_until([&] { return r->done.load(); }));
-  BOOST_CHECK_THROW(std::rethrow_exception(r->error), std::logic_error);
-  BOOST_TEST(group.in_flight() == 0u);
 }
 
 BOOST_AUTO_TEST_CASE(string_views_and_literals_are_keys) {
@@ -221,7 +166,7 @@ BOOST_AUTO_TEST_CASE(loader_captures_stay_alive_until_its_awaitable_finishes) {
   BOOST_TEST(watch.expired());  // and released once done
 }
 
-BOOST_AUTO_TEST_CASE(async_do_with_a_callback) {
+BOOST_AUTO_TEST_CASE(async_do_completes_every_callback_with_the_one_value) {
   AsyncGroup<std::string, int> group(ioc.get_executor());
   released_loader<int> loader(ioc.get_executor());
   std::vector<int> got;
@@ -237,7 +182,7 @@ BOOST_AUTO_TEST_CASE(async_do_with_a_callback) {
   BOOST_TEST((got == std::vector<int>{9, 9, 9}));
 }
 
-BOOST_AUTO_TEST_CASE(async_do_with_deferred_and_use_future) {
+BOOST_AUTO_TEST_CASE(async_do_completes_through_deferred_and_use_future) {
   AsyncGroup<std::string, int> group(ioc.get_executor());
   auto op = group.async_do("k", instant_42, asio::deferred);
   std::exception_ptr error;
@@ -259,26 +204,6 @@ BOOST_AUTO_TEST_CASE(async_do_with_deferred_and_use_future) {
   BOOST_CHECK_THROW(g.get(), std::runtime_error);
   work.reset();
   runner.join();
-}
-
-BOOST_AUTO_TEST_CASE(stats_format_with_fmt) {
-  AsyncGroup<std::string, int> group(ioc.get_executor());
-  auto r = spawn(ioc.get_executor(), group.do_("k", instant_42));
-  BOOST_REQUIRE(run_until([&] { return r->done.load(); }));
-  const std::string text = fmt::format("{}", group.stats());
-  BOOST_TEST(text.find("calls=1 flights_started=1 joins=0") == 0u);
-  BOOST_TEST(text.find("in_flight=0") != std::string::npos);
-}
-
-BOOST_AUTO_TEST_CASE(error_codes_have_their_own_category) {
-  const boost::system::error_code ec = singleflight::errc::too_many_flights;
-  BOOST_TEST(ec.category().name() == std::string("singleflight"));
-  BOOST_TEST(&ec.category() == &singleflight::error_category());
-  BOOST_TEST(ec.message().find("max_in_flight") != std::string::npos);
-  BOOST_TEST(ec != boost::system::error_code(asio::error::operation_aborted));
-  const std::error_code std_ec = singleflight::errc::too_many_flights;
-  BOOST_TEST(std_ec.value() == 1);
-  BOOST_TEST(boost::system::error_code(42, singleflight::error_category()).message() == "unknown singleflight error");
 }
 
 BOOST_AUTO_TEST_SUITE_END()

@@ -33,7 +33,7 @@ struct frame_probe {
 };
 }  // namespace
 
-BOOST_AUTO_TEST_CASE(group_destroyed_with_flights_pending) {
+BOOST_AUTO_TEST_CASE(destroying_the_group_aborts_parked_callers_and_cancels_loaders) {
   io_fixture io;
   auto group = std::make_unique<AsyncGroup<std::string, int>>(io.ioc.get_executor());
   released_loader<int> loader(io.ioc.get_executor());
@@ -49,7 +49,7 @@ BOOST_AUTO_TEST_CASE(group_destroyed_with_flights_pending) {
   BOOST_TEST(io.drain());
 }
 
-BOOST_AUTO_TEST_CASE(group_destroyed_keeping_abandoned_loaders) {
+BOOST_AUTO_TEST_CASE(destroying_a_group_that_keeps_abandoned_loaders_aborts_callers_and_leaves_loaders_alone) {
   io_fixture io;
   Options opts;
   opts.keep_abandoned_loaders = true;
@@ -65,7 +65,7 @@ BOOST_AUTO_TEST_CASE(group_destroyed_keeping_abandoned_loaders) {
   BOOST_TEST(loader.cancelled() == 0);
 }
 
-BOOST_AUTO_TEST_CASE(group_destroyed_by_a_resumed_caller) {
+BOOST_AUTO_TEST_CASE(a_caller_destroying_the_group_when_resumed_leaves_the_other_callers_their_value) {
   io_fixture io;
   auto group = std::make_unique<AsyncGroup<std::string, int>>(io.ioc.get_executor());
   released_loader<int> loader(io.ioc.get_executor());
@@ -89,7 +89,7 @@ BOOST_AUTO_TEST_CASE(group_destroyed_by_a_resumed_caller) {
   BOOST_TEST(io.drain());
 }
 
-BOOST_AUTO_TEST_CASE(io_context_destroyed_before_the_group_with_callers_suspended) {
+BOOST_AUTO_TEST_CASE(destroying_the_io_context_first_destroys_suspended_callers_unresumed) {
   auto ioc = std::make_unique<asio::io_context>();
   auto group = std::make_unique<AsyncGroup<std::string, int>>(ioc->get_executor());
   auto loader_started = std::make_shared<int>(0);
@@ -123,7 +123,7 @@ BOOST_AUTO_TEST_CASE(io_context_destroyed_before_the_group_with_callers_suspende
   BOOST_TEST(!resumed);
 }
 
-BOOST_AUTO_TEST_CASE(thread_pool_joined_and_destroyed_with_callers_suspended) {
+BOOST_AUTO_TEST_CASE(destroying_the_thread_pool_first_destroys_suspended_callers_unresumed) {
   auto pool = std::make_unique<asio::thread_pool>(2);
   AsyncGroup<int, int> group(pool->get_executor());
   std::atomic<int> parked{0};
@@ -158,7 +158,7 @@ BOOST_AUTO_TEST_CASE(calls_after_the_context_is_gone_are_destroyed_unrun) {
   BOOST_TEST(group.stats().flights_started == 0u);
 }
 
-BOOST_AUTO_TEST_CASE(moved_group_keeps_its_flights) {
+BOOST_AUTO_TEST_CASE(a_moved_group_keeps_its_flights_joinable) {
   io_fixture io;
   AsyncGroup<int, int> from(io.ioc.get_executor());
   released_loader<int> loader(io.ioc.get_executor());

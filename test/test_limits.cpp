@@ -62,7 +62,7 @@ BOOST_AUTO_TEST_CASE(forgotten_and_abandoned_flights_free_their_slot) {
   BOOST_TEST((*a->value == 1 && *b->value == 2));
 }
 
-BOOST_AUTO_TEST_CASE(a_million_callers_on_one_key) {
+BOOST_AUTO_TEST_CASE(a_million_callback_callers_on_one_key_share_one_load) {
   // Callbacks rather than coroutines keep the memory of a million callers
   // small; resuming them walks the same list either way.
   constexpr int callers = 1'000'000;
@@ -82,7 +82,7 @@ BOOST_AUTO_TEST_CASE(a_million_callers_on_one_key) {
   BOOST_TEST(loader.calls() == 1);
 }
 
-BOOST_AUTO_TEST_CASE(a_hundred_thousand_coroutines_on_one_key) {
+BOOST_AUTO_TEST_CASE(a_hundred_thousand_coroutines_on_one_key_share_one_load) {
   constexpr int callers = 100'000;
   AsyncGroup<int, int> group(ioc.get_executor());
   released_loader<int> loader(ioc.get_executor());

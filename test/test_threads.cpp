@@ -22,7 +22,7 @@ using namespace sftest;
 using singleflight::AsyncGroup;
 using singleflight::Options;
 
-BOOST_AUTO_TEST_CASE(callers_on_strands_of_a_multithreaded_context) {
+BOOST_AUTO_TEST_CASE(callers_on_many_strands_get_their_value_on_their_strand_with_one_loader_per_key) {
   threaded_io io(4);
   Options opts;
   opts.loader_strands = 1;  // every loader of the group on one strand
@@ -143,7 +143,7 @@ BOOST_AUTO_TEST_CASE(never_completes_inside_the_initiating_call) {
   BOOST_REQUIRE(io.run_until([&] { return joined; }));
 }
 
-BOOST_AUTO_TEST_CASE(member_functions_from_many_threads_at_once) {
+BOOST_AUTO_TEST_CASE(member_functions_called_from_many_threads_at_once_leave_nothing_in_flight) {
   threaded_io io(2);
   AsyncGroup<std::string, int> group(io.ioc.get_executor());
   std::atomic<int> completed{0};

@@ -12,12 +12,14 @@
 #include <boost/system/system_error.hpp>
 #include <boost/test/unit_test.hpp>
 
+#include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <exception>
 #include <memory>
 #include <optional>
 #include <thread>
+#include <vector>
 
 namespace sftest {
 
@@ -75,6 +77,12 @@ std::shared_ptr<result<T>> spawn(const Executor& ex, asio::awaitable<T> a) {
     r->done = true;
   });
   return r;
+}
+
+/// Whether every recorded coroutine has ended.
+template <class T>
+bool all_done(const std::vector<std::shared_ptr<result<T>>>& rs) {
+  return std::all_of(rs.begin(), rs.end(), [](auto& r) { return r->done.load(); });
 }
 
 /// A loader body that waits until the test releases it with a value or an

@@ -1,4 +1,4 @@
-// Hash flooding (issue #6): keys that an attacker crafts to collide under an
+// Hash flooding: keys that an attacker crafts to collide under an
 // unseeded hash must not make joins slow with the group's default hash.
 //
 // libstdc++'s std::hash<std::string> is MurmurHash64A with a fixed seed
@@ -18,6 +18,8 @@
 //     asserted (its factor depends on N and the machine).
 #define BOOST_TEST_MODULE hash_flood
 #include <singleflight/async_group.hpp>
+
+#include "support/env.hpp"
 
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/use_awaitable.hpp>
@@ -162,17 +164,12 @@ comparison compare(const std::vector<std::string>& crafted, const std::vector<st
   return {median(cj), median(rj), median(cs), median(rs)};
 }
 
-std::size_t env_size(const char* name, std::size_t fallback) {
-  const char* v = std::getenv(name);
-  return (v != nullptr && *v != '\0') ? std::strtoull(v, nullptr, 0) : fallback;
-}
-
 }  // namespace
 
 BOOST_AUTO_TEST_CASE(crafted_collisions_do_not_slow_joins) {
-  const std::size_t n = env_size("SF_FLOOD_KEYS", 4000);
+  const std::size_t n = sftest::env_u64("SF_FLOOD_KEYS").value_or(4000);
   std::random_device rd;
-  const u64 seed = env_size("SF_FLOOD_SEED", (u64{rd()} << 32) ^ rd());
+  const u64 seed = sftest::env_u64("SF_FLOOD_SEED").value_or((u64{rd()} << 32) ^ rd());
   std::mt19937_64 rng(seed);
   const std::vector<std::string> crafted = crafted_keys(n, rng);
   const std::vector<std::string> random = random_keys(n, rng);
