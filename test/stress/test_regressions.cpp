@@ -58,7 +58,7 @@ BOOST_AUTO_TEST_SUITE(regressions)
 // default): otherwise deliver() and finish() never run and the flight is
 // freed while the group's live list still holds it, so that the next
 // live_erase() of a neighbouring flight, or close(), writes into freed memory
-// (ASan: heap-use-after-free in core_base::live_erase; TSan the same).
+// (ASan: heap-use-after-free in the group state's live_erase; TSan the same).
 BOOST_AUTO_TEST_CASE(a_cancelled_loader_that_finishes_elsewhere_still_ends_its_flight) {
   io_fixture io;
   asio::io_context elsewhere;
