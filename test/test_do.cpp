@@ -2,6 +2,7 @@
 // exception object in every caller, keys and loaders copied as promised.
 #define BOOST_TEST_MODULE do
 #include <singleflight/async_group.hpp>
+#include <singleflight/fmt.hpp>
 
 #include "support/fixture.hpp"
 

@@ -1,4 +1,5 @@
 // Quickstart: a hundred concurrent requests for one key cause one load.
+#include <singleflight/fmt.hpp>
 #include <singleflight/singleflight.hpp>
 
 #include <boost/asio/co_spawn.hpp>
