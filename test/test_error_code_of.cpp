@@ -16,16 +16,13 @@
 namespace asio = boost::asio;
 using singleflight::error_code_of;
 
-BOOST_AUTO_TEST_CASE(a_null_pointer_has_no_code) {
-  BOOST_TEST(!error_code_of(std::exception_ptr()));
-}
+BOOST_AUTO_TEST_CASE(a_null_pointer_has_no_code) { BOOST_TEST(!error_code_of(std::exception_ptr())); }
 
 BOOST_AUTO_TEST_CASE(a_boost_system_error_gives_its_code) {
   const auto aborted = std::make_exception_ptr(boost::system::system_error(asio::error::operation_aborted));
   BOOST_TEST(error_code_of(aborted) == asio::error::operation_aborted);
 
-  const auto rejected =
-      std::make_exception_ptr(boost::system::system_error(singleflight::errc::too_many_flights));
+  const auto rejected = std::make_exception_ptr(boost::system::system_error(singleflight::errc::too_many_flights));
   const boost::system::error_code code = error_code_of(rejected);
   BOOST_TEST(code == singleflight::errc::too_many_flights);
   BOOST_TEST(&code.category() == &singleflight::error_category());

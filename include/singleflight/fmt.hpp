@@ -26,11 +26,14 @@ struct to_string_formatter : fmt::formatter<fmt::string_view> {
 
 }  // namespace singleflight::detail
 
-template <>
-struct fmt::formatter<singleflight::Stats> : singleflight::detail::to_string_formatter<singleflight::Stats> {};
+namespace fmt {
 
 template <>
-struct fmt::formatter<singleflight::CacheStats>
-    : singleflight::detail::to_string_formatter<singleflight::CacheStats> {};
+struct formatter<singleflight::Stats> : singleflight::detail::to_string_formatter<singleflight::Stats> {};
+
+template <>
+struct formatter<singleflight::CacheStats> : singleflight::detail::to_string_formatter<singleflight::CacheStats> {};
+
+}  // namespace fmt
 
 #endif
