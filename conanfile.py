@@ -1,11 +1,12 @@
 import os
 import re
+import textwrap
 
 from conan import ConanFile
 from conan.errors import ConanException, ConanInvalidConfiguration
 from conan.tools.build import check_min_cppstd
 from conan.tools.cmake import CMake, CMakeDeps, CMakeToolchain, cmake_layout
-from conan.tools.files import copy, load, rm
+from conan.tools.files import copy, load, rm, save
 
 required_conan_version = ">=2.0"
 
@@ -48,10 +49,12 @@ class SingleflightConan(ConanFile):
         cmake_layout(self)
 
     def requirements(self):
-        # Both appear in our public headers (Boost.Asio, Boost.System,
-        # Boost.ContainerHash; fmt::formatter<Stats>).
+        # Boost is in our public headers (Asio, System, ContainerHash).
         self.requires("boost/[>=1.81.0 <2]", transitive_headers=True)
-        self.requires("fmt/[>=9.1.0 <11]", transitive_headers=True)
+        # fmt only in src/: consumers link it (a static archive) but do not
+        # see its headers; one that includes <singleflight/fmt.hpp> requires
+        # fmt itself.
+        self.requires("fmt/[>=9.1.0 <11]", transitive_headers=False)
 
     def validate(self):
         check_min_cppstd(self, 20)
@@ -87,6 +90,21 @@ class SingleflightConan(ConanFile):
         cmake_dir = os.path.join(self.package_folder, "lib", "cmake", "singleflight")
         rm(self, "singleflightConfig*.cmake", cmake_dir)
         rm(self, "singleflightTargets*.cmake", cmake_dir)
+        save(self, os.path.join(cmake_dir, self._link_module_name), self._link_module)
+
+    _link_module_name = "singleflight_conan_link.cmake"
+    # CMakeDeps defines singleflight::singleflight as an INTERFACE IMPORTED
+    # target from package_info(), then includes this build module. A
+    # requirement that the profile declares under [platform_requires] (Boost
+    # and fmt from the system) gets no Conan-generated config and is left out
+    # of that target, which would then not link fmt nor see Boost's headers:
+    # find them as the installed CMake config does, and link them.
+    _link_module = textwrap.dedent("""\
+        include("${CMAKE_CURRENT_LIST_DIR}/singleflight_dependencies.cmake")
+        set_property(TARGET singleflight::singleflight APPEND PROPERTY INTERFACE_LINK_LIBRARIES
+                     ${SINGLEFLIGHT_BOOST_TARGETS} Threads::Threads $<LINK_ONLY:fmt::fmt>)
+        set_property(TARGET singleflight::singleflight APPEND PROPERTY INTERFACE_COMPILE_FEATURES cxx_std_20)
+        """)
 
     def package_info(self):
         self.cpp_info.set_property("cmake_file_name", "singleflight")
@@ -94,8 +112,7 @@ class SingleflightConan(ConanFile):
         self.cpp_info.libs = ["singleflight"]
         # Finds Boost and fmt when they are [platform_requires] (no
         # Conan-generated config) and links them to singleflight::singleflight.
-        self.cpp_info.set_property("cmake_build_modules",
-                                   ["lib/cmake/singleflight/singleflight_dependencies.cmake"])
+        self.cpp_info.set_property("cmake_build_modules", [f"lib/cmake/singleflight/{self._link_module_name}"])
         self.cpp_info.requires = ["boost::headers", "fmt::fmt"]
         if self.settings.os in ("Linux", "FreeBSD"):
             self.cpp_info.system_libs = ["pthread"]

@@ -2,6 +2,8 @@
 
 #include <fmt/format.h>
 
+#include <ostream>
+
 namespace singleflight {
 
 std::string to_string(const CacheStats& s) {
@@ -9,7 +11,9 @@ std::string to_string(const CacheStats& s) {
       "hits={} stale_hits={} error_hits={} misses={} loads={} load_failures={} refreshes={} "
       "early_refreshes={} refresh_failures={} invalidated={} evictions={} size={} group: {}",
       s.hits, s.stale_hits, s.error_hits, s.misses, s.loads, s.load_failures, s.refreshes,
-      s.early_refreshes, s.refresh_failures, s.invalidated, s.evictions, s.size, s.group);
+      s.early_refreshes, s.refresh_failures, s.invalidated, s.evictions, s.size, to_string(s.group));
 }
+
+std::ostream& operator<<(std::ostream& os, const CacheStats& s) { return os << to_string(s); }
 
 }  // namespace singleflight

@@ -2,6 +2,8 @@
 
 #include <fmt/format.h>
 
+#include <ostream>
+
 namespace singleflight {
 
 std::string to_string(const Stats& s) {
@@ -11,5 +13,7 @@ std::string to_string(const Stats& s) {
       s.calls, s.flights_started, s.joins, s.callers_cancelled, s.loader_failures,
       s.loaders_cancelled, s.loaders_kept, s.forgotten, s.rejected, s.in_flight);
 }
+
+std::ostream& operator<<(std::ostream& os, const Stats& s) { return os << to_string(s); }
 
 }  // namespace singleflight

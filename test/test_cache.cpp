@@ -3,6 +3,7 @@
 // comes from a manual clock (8).
 #define BOOST_TEST_MODULE cache
 #include <singleflight/cache.hpp>
+#include <singleflight/fmt.hpp>
 
 #include "support/fixture.hpp"
 #include "support/manual_clock.hpp"
@@ -38,15 +39,6 @@ struct outcome {
   std::exception_ptr error;
   int value = 0;
 };
-boost::system::error_code code_of(std::exception_ptr e) {
-  try {
-    if (e) std::rethrow_exception(e);
-  } catch (const boost::system::system_error& err) {
-    return err.code();
-  } catch (...) {
-  }
-  return {};
-}
 auto record(outcome& o) {
   return [&o](std::exception_ptr e, int v) {
     o.done = true;
@@ -141,7 +133,7 @@ BOOST_AUTO_TEST_CASE(a_cancelled_caller_leaves_alone_and_the_value_is_kept) {
   BOOST_REQUIRE(run_until([&] { return loader.calls() == 1; }));
   signal.emit(asio::cancellation_type::terminal);
   BOOST_REQUIRE(run_until([&] { return leaver.done; }));
-  BOOST_TEST(code_of(leaver.error) == asio::error::operation_aborted);
+  BOOST_TEST(singleflight::error_code_of(leaver.error) == asio::error::operation_aborted);
   loader.release(8);
   BOOST_REQUIRE(run_until([&] { return stayer.done; }));
   BOOST_TEST(stayer.value == 8);

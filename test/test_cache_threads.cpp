@@ -105,7 +105,7 @@ BOOST_AUTO_TEST_CASE(every_member_from_many_threads_at_once_keeps_values_bounds_
   BOOST_TEST(over_bound == 0);
   BOOST_TEST(cache.size() <= 6u);
   const auto s = cache.stats();
-  BOOST_TEST_MESSAGE("after " << started << " gets: " << fmt::format("{}", s));
+  BOOST_TEST_MESSAGE("after " << started << " gets: " << s);
   BOOST_TEST(s.hits + s.stale_hits + s.error_hits + s.misses == static_cast<std::uint64_t>(started.load()));
   BOOST_TEST(s.loads == static_cast<std::uint64_t>(loads.load()));
 }

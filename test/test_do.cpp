@@ -3,6 +3,7 @@
 // use_future). Errors are in test_error.cpp, counters in test_stats.cpp.
 #define BOOST_TEST_MODULE do
 #include <singleflight/async_group.hpp>
+#include <singleflight/fmt.hpp>
 
 #include "support/fixture.hpp"
 

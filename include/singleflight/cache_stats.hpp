@@ -1,12 +1,12 @@
-// Counters of a Cache, printable with fmt.
+// Counters of a Cache, printable with to_string and operator<<
+// (fmt: include <singleflight/fmt.hpp>).
 #ifndef SINGLEFLIGHT_CACHE_STATS_HPP
 #define SINGLEFLIGHT_CACHE_STATS_HPP
 
 #include <singleflight/stats.hpp>
 
-#include <fmt/format.h>
-
 #include <cstdint>
+#include <iosfwd>
 #include <string>
 
 namespace singleflight {
@@ -32,15 +32,9 @@ struct CacheStats {
 /// "hits=.. stale_hits=.. ... group: calls=.." on one line.
 std::string to_string(const CacheStats& s);
 
-}  // namespace singleflight
+/// Writes `to_string(s)`.
+std::ostream& operator<<(std::ostream& os, const CacheStats& s);
 
-template <>
-struct fmt::formatter<singleflight::CacheStats> : fmt::formatter<fmt::string_view> {
-  template <class FormatContext>
-  auto format(const singleflight::CacheStats& s, FormatContext& ctx) const {
-    const std::string text = singleflight::to_string(s);
-    return fmt::formatter<fmt::string_view>::format(fmt::string_view(text), ctx);
-  }
-};
+}  // namespace singleflight
 
 #endif

@@ -4,6 +4,7 @@
 
 #include <boost/system/error_code.hpp>
 
+#include <exception>
 #include <type_traits>
 
 namespace singleflight {
@@ -21,6 +22,16 @@ const boost::system::error_category& error_category() noexcept;
 inline boost::system::error_code make_error_code(errc e) noexcept {
   return {static_cast<int>(e), error_category()};
 }
+
+/// The error code that the exception in `e` carries: the code of a
+/// `boost::system::system_error` (such as `asio::error::operation_aborted`
+/// for a caller that was cancelled, or `errc::too_many_flights`) or of a
+/// `std::system_error`; an empty code if `e` is null or holds any other
+/// exception. Lets a completion handler or a `catch (...)` tell the group's
+/// own errors from a loader's exceptions:
+///
+///     if (singleflight::error_code_of(e) == asio::error::operation_aborted) ...
+boost::system::error_code error_code_of(const std::exception_ptr& e) noexcept;
 
 }  // namespace singleflight
 

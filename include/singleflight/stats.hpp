@@ -1,10 +1,10 @@
-// Counters of an AsyncGroup, printable with fmt.
+// Counters of an AsyncGroup, printable with to_string and operator<<
+// (fmt: include <singleflight/fmt.hpp>).
 #ifndef SINGLEFLIGHT_STATS_HPP
 #define SINGLEFLIGHT_STATS_HPP
 
-#include <fmt/format.h>
-
 #include <cstdint>
+#include <iosfwd>
 #include <string>
 
 namespace singleflight {
@@ -27,15 +27,9 @@ struct Stats {
 /// "calls=.. flights_started=.. ..." on one line.
 std::string to_string(const Stats& s);
 
-}  // namespace singleflight
+/// Writes `to_string(s)`.
+std::ostream& operator<<(std::ostream& os, const Stats& s);
 
-template <>
-struct fmt::formatter<singleflight::Stats> : fmt::formatter<fmt::string_view> {
-  template <class FormatContext>
-  auto format(const singleflight::Stats& s, FormatContext& ctx) const {
-    const std::string text = singleflight::to_string(s);
-    return fmt::formatter<fmt::string_view>::format(fmt::string_view(text), ctx);
-  }
-};
+}  // namespace singleflight
 
 #endif

@@ -1,4 +1,6 @@
-// Built against the Conan package: two callers of one key share one flight.
+// Built against the Conan package: two callers of one key share one flight;
+// prints the stats through the opt-in fmt formatter.
+#include <singleflight/fmt.hpp>
 #include <singleflight/singleflight.hpp>
 
 #include <boost/asio/co_spawn.hpp>

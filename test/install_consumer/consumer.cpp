@@ -8,6 +8,10 @@
 #include <cstdio>
 #include <string>
 
+#ifdef FMT_VERSION
+#error "singleflight's public headers include fmt"
+#endif
+
 int main() {
   boost::asio::io_context ioc;
   singleflight::AsyncGroup<std::string, int> group(ioc.get_executor());

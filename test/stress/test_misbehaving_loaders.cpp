@@ -90,11 +90,7 @@ BOOST_AUTO_TEST_CASE(forget_lets_new_flights_start_past_a_stuck_loader) {
   boost::system::error_code first_code;
   asio::co_spawn(io.ioc, group.do_("k", stuck.loader()),
                  asio::bind_cancellation_slot(sig.slot(), [&](std::exception_ptr e, int) {
-                   try {
-                     if (e) std::rethrow_exception(e);
-                   } catch (const boost::system::system_error& err) {
-                     first_code = err.code();
-                   }
+                   first_code = singleflight::error_code_of(e);
                    first_done = true;
                  }));
   BOOST_REQUIRE(io.run_until([&] { return stuck.calls == 1; }));

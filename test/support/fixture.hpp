@@ -3,6 +3,8 @@
 #ifndef SINGLEFLIGHT_TEST_FIXTURE_HPP
 #define SINGLEFLIGHT_TEST_FIXTURE_HPP
 
+#include <singleflight/error.hpp>
+
 #include <boost/asio/awaitable.hpp>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/experimental/channel.hpp>
@@ -56,15 +58,7 @@ struct result {
   std::optional<T> value;
 
   /// The error's code if it is a system_error, else a default code.
-  boost::system::error_code code() const {
-    try {
-      if (error) std::rethrow_exception(error);
-    } catch (const boost::system::system_error& e) {
-      return e.code();
-    } catch (...) {
-    }
-    return {};
-  }
+  boost::system::error_code code() const { return singleflight::error_code_of(error); }
 };
 
 /// Spawns `a` on `ex` and records its outcome.
