@@ -49,7 +49,6 @@ int main(int argc, char** argv) {
   asio::io_context ioc;
   redis::config cfg;
   cfg.port = server.port();
-  cfg.poll_max = 100ms;
   auto make = [&] {
     singleflight::CacheOptions o;
     o.remote = redis::tier::make(ioc.get_executor(), cfg);

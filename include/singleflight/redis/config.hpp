@@ -29,9 +29,12 @@ struct config {
   /// over after at most this long.
   std::chrono::milliseconds lease{3000};
   /// A follower's re-check period, doubling from min to max (jittered):
-  /// the backstop to the leader's published message.
-  std::chrono::milliseconds poll_min{5};
-  std::chrono::milliseconds poll_max{100};
+  /// the backstop to the leader's published message. A lost subscriber
+  /// connection wakes followers at once and a lease's expiry (a dead leader)
+  /// ends their wait too, so the poll only covers a message lost otherwise:
+  /// each poll costs a round trip per waiting key.
+  std::chrono::milliseconds poll_min{50};
+  std::chrono::milliseconds poll_max{500};
   /// A follower that has waited this long, or seen this many leaders fail or
   /// vanish, loads locally.
   std::chrono::milliseconds follow_limit{30000};
