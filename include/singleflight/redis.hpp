@@ -36,8 +36,15 @@ struct tier_stats {
 /// Every member function may be called from any thread.
 ///
 /// @par Object Lifetimes
-/// Destroying the last reference closes both connections; claims in flight
-/// then answer `local`.
+/// Claims, leases and renewals in flight hold the tier; when the last
+/// reference goes, both connections are closed (in that thread: drop it
+/// where its executor runs, or once that executor is idle). A Cache holds
+/// its tier through `CacheOptions::remote`.
+///
+/// @par Per-Operation Cancellation
+/// A claim honours terminal, partial and total cancellation while it waits
+/// for another process's load; a command already sent is always waited for
+/// (up to `command_timeout`), and a lease it won is given back.
 class tier : public remote_tier {
  public:
   /// Connects (and checks AUTH) at once; throws system_error with errc on a
