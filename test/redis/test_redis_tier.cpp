@@ -447,6 +447,27 @@ BOOST_AUTO_TEST_CASE(subscriber_cut_by_output_limit_does_not_hang) {
   BOOST_TEST(since(start) < 2500ms);
 }
 
+// A value above inline_limit is not published: the message says "look
+// again" and the follower's re-check reads it.
+BOOST_AUTO_TEST_CASE(large_value_reaches_followers_through_a_recheck) {
+  auto c = cfg();
+  c.lease = 20s;
+  c.poll_min = c.poll_max = 10s;
+  instance a(ioc.get_executor(), c), b(ioc.get_executor(), c);
+  std::atomic<int> loads{0};
+  const std::string big(c.inline_limit + 1, 'x');
+  auto ra = sftest::spawn(ioc.get_executor(), a.cache->get("k", counted_loader{&loads, big, 100ms, ""}));
+  BOOST_REQUIRE(run_until([&] { return a.tier->stats().leads == 1; }));
+  const auto start = clock_type::now();
+  auto rb = sftest::spawn(ioc.get_executor(), b.cache->get("k", counted_loader{&loads, "mine", 10ms, ""}));
+  BOOST_REQUIRE(run_until([&] { return rb->done.load() && ra->done.load(); }));
+  BOOST_TEST((rb->value && *rb->value == big));
+  BOOST_TEST(loads.load() == 1);
+  BOOST_TEST(b.tier->stats().woken == 0u);  // not from the message
+  BOOST_TEST(b.tier->stats().hits == 1u);   // from the re-check it prompted
+  BOOST_TEST(since(start) < 2500ms);        // not the 10 s poll
+}
+
 // 10,000 keys in flight: two connections per process all the same.
 BOOST_AUTO_TEST_CASE(ten_thousand_keys_use_two_connections_per_process) {
   auto c = cfg();
