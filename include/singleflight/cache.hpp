@@ -25,6 +25,7 @@
 #include <exception>
 #include <memory>
 #include <optional>
+#include <stdexcept>
 #include <string_view>
 #include <type_traits>
 #include <utility>
@@ -85,7 +86,12 @@ class Cache {
   /// @param ex where loads run (on a strand of it), and the executor of
   /// completions whose handler has none.
   explicit Cache(executor_type ex, CacheOptions opts = {})
-      : store_(std::make_shared<store_type>(opts)), group_(std::move(ex), opts.group) {}
+      : store_(std::make_shared<store_type>(opts)),
+        remote_{opts.remote, detail::whole_ms(opts.ttl), detail::whole_ms(opts.error_ttl)},
+        group_(std::move(ex), opts.group) {
+    if constexpr (!(has_codec<Value> && has_key_bytes<Key>))
+      if (opts.remote) throw std::invalid_argument("CacheOptions::remote needs codec<Value> and byte keys");
+  }
 
   Cache(const Cache&) = delete;
   Cache& operator=(const Cache&) = delete;
@@ -165,6 +171,7 @@ class Cache {
     const auto h = store_->hash(lookup_key);
     store_->shard(h).put(h, std::move(v), Clock::now());
     group_.forget(key);
+    invalidate_remote(key);
   }
 
   /// Removes `key`; a load of it in progress is not stored when it ends.
@@ -176,12 +183,16 @@ class Cache {
     const auto h = store_->hash(lookup_key);
     const bool erased = store_->shard(h).erase(h);
     group_.forget(key);
+    invalidate_remote(key);
     return erased;
   }
 
   /// Removes every entry; no load in progress is stored.
   void clear() {
-    for (const Key& key : store_->clear()) group_.forget(key);
+    for (const Key& key : store_->clear()) {
+      group_.forget(key);
+      invalidate_remote(key);
+    }
   }
 
   /// Entries held: values, fresh or stale, and kept failures.
@@ -194,6 +205,14 @@ class Cache {
   }
 
  private:
+  // With a remote tier, the fleet's copy goes too (and a load in flight
+  // elsewhere cannot commit any more).
+  template <class K>
+  void invalidate_remote(const K& key) {
+    if constexpr (has_key_bytes<Key>)
+      if (remote_.tier) remote_.tier->invalidate(key_bytes(make_key(key)));
+  }
+
   // How a key is looked up: string-like keys of a string cache as a
   // std::string_view (one hash for literals, views and strings alike).
   template <class K>
@@ -222,7 +241,7 @@ class Cache {
   // Nothing of `this` is used after the flight: the cache may be gone.
   template <class F>
   boost::asio::awaitable<Value> load(std::size_t hash, Key key, F loader, std::uint64_t lease, std::uint64_t seen) {
-    load_type<F> op(store_, hash, key, std::move(loader), lease, seen);
+    load_type<F> op(store_, hash, key, std::move(loader), lease, seen, remote_);
     boost::asio::awaitable<Value> flight = group_.do_(key, std::move(op));
     Value v = co_await std::move(flight);
     co_return std::move(v);
@@ -242,7 +261,7 @@ class Cache {
       }
     };
     Key k(key.key);
-    load_type<F> op(store_, key.hash, k, std::forward<F>(loader), d.lease, d.seen_serial);
+    load_type<F> op(store_, key.hash, k, std::forward<F>(loader), d.lease, d.seen_serial, remote_);
     group_.async_do(k, std::move(op), done{store_, {key.hash, k}, d.refresh_id});
   }
 
@@ -262,7 +281,7 @@ class Cache {
     if (d.action == detail::cache_action::load) {
       const std::size_t hash = h.hash;
       Key k = make_key(std::forward<K>(key));
-      load_type<F> op(store_, hash, k, std::forward<F>(loader), d.lease, d.seen_serial);
+      load_type<F> op(store_, hash, k, std::forward<F>(loader), d.lease, d.seen_serial, remote_);
       group_.async_do(std::move(k), std::move(op), std::forward<Handler>(handler));
       return;
     }
@@ -274,6 +293,7 @@ class Cache {
   }
 
   std::shared_ptr<store_type> store_;
+  detail::remote_hook remote_;
   // Declared last, destroyed first: its callers complete and its loaders are
   // cancelled while the store may still take their (ignored) results.
   group_type group_;

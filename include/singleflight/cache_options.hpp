@@ -3,10 +3,12 @@
 #define SINGLEFLIGHT_CACHE_OPTIONS_HPP
 
 #include <singleflight/options.hpp>
+#include <singleflight/remote_tier.hpp>
 
 #include <chrono>
 #include <cstddef>
 #include <limits>
+#include <memory>
 
 namespace singleflight {
 
@@ -36,6 +38,12 @@ struct CacheOptions {
 
   /// Options of the underlying AsyncGroup.
   Options group{};
+
+  /// A store shared with other processes (singleflight::redis::make_tier):
+  /// each local miss then asks it first, so one process in the fleet loads a
+  /// key and the others get its value. Null = this process alone, as before.
+  /// Needs codec<Value> and string-like keys (or codec<Key>).
+  std::shared_ptr<remote_tier> remote;
 };
 
 }  // namespace singleflight

@@ -7,6 +7,7 @@
 
 #include <singleflight/coarse_clock.hpp>
 #include <singleflight/detail/cache_store.hpp>
+#include <singleflight/remote_tier.hpp>
 
 #include <boost/asio/awaitable.hpp>
 #include <boost/asio/cancellation_type.hpp>
@@ -17,16 +18,29 @@
 #include <exception>
 #include <memory>
 #include <optional>
+#include <string>
 #include <utility>
 
 namespace singleflight::detail {
+
+// What a load needs of the cache's remote tier (none when `tier` is null).
+struct remote_hook {
+  std::shared_ptr<remote_tier> tier;
+  std::chrono::milliseconds ttl{0};
+  std::chrono::milliseconds error_ttl{0};
+};
+
+inline std::chrono::milliseconds whole_ms(std::chrono::nanoseconds d) {
+  return std::chrono::ceil<std::chrono::milliseconds>(d);
+}
 
 template <class Store, class Key, class Value, class Clock, class F>
 class cache_load {
  public:
   cache_load(std::weak_ptr<Store> store, std::size_t hash, Key key, F loader, std::uint64_t lease,
-             std::uint64_t seen_serial)
-      : store_(std::move(store)),
+             std::uint64_t seen_serial, remote_hook remote = {})
+      : remote_(std::move(remote)),
+        store_(std::move(store)),
         hash_(hash),
         key_(std::move(key)),
         loader_(std::move(loader)),
@@ -53,7 +67,7 @@ class cache_load {
     std::exception_ptr error;
     std::optional<Value> value;
     try {
-      boost::asio::awaitable<Value> load = loader_();
+      boost::asio::awaitable<Value> load = run();
       Value v = co_await std::move(load);
       value.emplace(std::move(v));
     } catch (...) {
@@ -75,6 +89,69 @@ class cache_load {
 
  private:
   hashed<const Key&> key() const { return hashed_ref(hash_, key_); }
+
+  boost::asio::awaitable<Value> run() {
+    if constexpr (has_codec<Value> && has_key_bytes<Key>) {
+      if (remote_.tier) {
+        boost::asio::awaitable<Value> fleet = fleet_load();
+        Value v = co_await std::move(fleet);
+        co_return std::move(v);
+      }
+    }
+    boost::asio::awaitable<Value> load = loader_();
+    Value v = co_await std::move(load);
+    co_return std::move(v);
+  }
+
+  // One load for the fleet: the tier says whether another process has the
+  // value (or its failure), or whether this one loads and commits.
+  boost::asio::awaitable<Value> fleet_load()
+    requires(has_codec<Value> && has_key_bytes<Key>)
+  {
+    remote_tier& tier = *remote_.tier;
+    std::string bytes = key_bytes(key_);
+    boost::asio::awaitable<remote_tier::claim_result> claiming = tier.claim(std::move(bytes));
+    remote_tier::claim_result c = co_await std::move(claiming);
+    if (c.kind == remote_tier::outcome::value) co_return codec<Value>::decode(c.bytes);
+    if (c.kind == remote_tier::outcome::error) throw remote_error(c.bytes);
+    std::optional<Value> value;
+    std::exception_ptr error;
+    try {
+      boost::asio::awaitable<Value> load = loader_();
+      Value v = co_await std::move(load);
+      value.emplace(std::move(v));
+    } catch (...) {
+      error = std::current_exception();
+    }
+    if (c.kind == remote_tier::outcome::local) {
+      if (error) std::rethrow_exception(error);
+      co_return std::move(*value);
+    }
+    if (value) {
+      std::string encoded = codec<Value>::encode(*value);
+      boost::asio::awaitable<bool> committing = tier.commit(std::move(c.lease), std::move(encoded), remote_.ttl);
+      co_await std::move(committing);
+      co_return std::move(*value);
+    }
+    const auto state = co_await boost::asio::this_coro::cancellation_state;
+    std::optional<std::string> message;
+    if (state.cancelled() == boost::asio::cancellation_type::none) message = describe(error);
+    boost::asio::awaitable<void> abandoning = tier.abandon(std::move(c.lease), std::move(message), remote_.error_ttl);
+    co_await std::move(abandoning);
+    std::rethrow_exception(error);
+  }
+
+  static std::string describe(const std::exception_ptr& e) {
+    try {
+      std::rethrow_exception(e);
+    } catch (const std::exception& x) {
+      return x.what();
+    } catch (...) {
+      return "unknown exception";
+    }
+  }
+
+  remote_hook remote_;
 
   std::weak_ptr<Store> store_;
   std::size_t hash_;
