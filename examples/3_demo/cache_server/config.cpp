@@ -3,6 +3,7 @@
 #include "command_line.hpp"
 
 #include <algorithm>
+#include <charconv>
 #include <thread>
 
 namespace cache_server {
@@ -25,6 +26,12 @@ Serves GET /item/<id> (JSON; ids 1..N) and GET /stats on 127.0.0.1.
                          query (default 0: the next request queries again)
   --no-coalesce          every cache miss queries the database (no singleflight;
                          no stale serving, no kept errors)
+  --redis HOST:PORT      share the cache with every instance given the same
+                         Redis: items live there with their ttl, and one
+                         instance of the fleet queries a missing item while
+                         the others wait for its result (Redis down or slow:
+                         each instance coalesces alone)
+  --redis-prefix P       prefix of this fleet's Redis keys (cache_server:)
   --query-delay-ms N     add N ms to every item query, inside its SQL, where
                          sqlite3_interrupt stops it like the rest (default 0);
                          for tests that need a slow load
@@ -54,8 +61,22 @@ Config parse_config(int argc, char** argv) {
   cl.milliseconds("--request-timeout-ms", c.request_timeout, 1, big);
   cl.milliseconds("--idle-timeout-ms", c.idle_timeout, 1, big);
   cl.toggle("--no-coalesce", c.coalesce, false);
+  std::string redis;
+  cl.text("--redis", redis);
+  cl.text("--redis-prefix", c.redis_prefix);
   cl.parse(argc, argv);
   if (c.create_db.empty() == c.db.empty()) cl.fail("give either --create-db PATH or --db PATH");
+  if (!redis.empty()) {
+    const auto colon = redis.rfind(':');
+    unsigned port = 0;
+    const char* end = redis.data() + redis.size();
+    if (colon == std::string::npos || colon == 0 ||
+        std::from_chars(redis.data() + colon + 1, end, port).ptr != end || port == 0 || port > 65535)
+      cl.fail("--redis wants HOST:PORT, not '" + redis + "'");
+    c.redis_host = redis.substr(0, colon);
+    c.redis_port = static_cast<std::uint16_t>(port);
+    if (!c.coalesce) cl.fail("--redis needs coalescing (drop --no-coalesce)");
+  }
   if (c.threads == 0) c.threads = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
   return c;
 }

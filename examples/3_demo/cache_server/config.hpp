@@ -25,6 +25,9 @@ struct Config {
   std::chrono::milliseconds request_timeout{10000};    // --request-timeout-ms N
   std::chrono::milliseconds idle_timeout{30000};       // --idle-timeout-ms N
   bool coalesce = true;                                // --no-coalesce
+  std::string redis_host;                              // --redis HOST:PORT (empty: no fleet tier)
+  std::uint16_t redis_port = 0;
+  std::string redis_prefix = "cache_server:";          // --redis-prefix P
 };
 
 /// Parses argv; prints usage and exits on --help (0) or a bad option (2).

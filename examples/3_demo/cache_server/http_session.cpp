@@ -1,5 +1,7 @@
 #include "http_session.hpp"
 
+#include <singleflight/remote_tier.hpp>
+
 #include "client_watch.hpp"
 #include "routes.hpp"
 #include "stats_json.hpp"
@@ -141,12 +143,14 @@ class Session {
     if (result.error == asio::error::not_found)
       co_return reply(req, http::status::not_found, error_json("no such item"));
     // Not cached anywhere: the next request for this id tries again.
-    co_return reply(req, http::status::service_unavailable, error_json("database unavailable", result.error.message()));
+    co_return reply(req, http::status::service_unavailable,
+                    error_json("database unavailable", result.detail.empty() ? result.error.message() : result.detail));
   }
 
   struct Loaded {
     Item item;
     boost::system::error_code error;
+    std::string detail;  // when another instance's load failed (--redis)
   };
 
   // `||` waits for the first branch that *succeeds*: a failed load must win
@@ -157,6 +161,11 @@ class Session {
       result.item = co_await ctx_.items.load(id);
     } catch (const boost::system::system_error& e) {
       result.error = e.code();
+    } catch (const singleflight::remote_error& e) {
+      // Shared through Redis: only the message crossed from the instance
+      // whose query failed.
+      result.error = make_error_code(boost::system::errc::io_error);
+      result.detail = e.what();
     }
     co_return result;
   }

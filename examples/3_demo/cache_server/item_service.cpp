@@ -19,7 +19,7 @@ singleflight::CacheOptions policy(singleflight::CacheOptions o, bool coalesce) {
 
 ItemService::ItemService(boost::asio::any_io_executor ex, boost::asio::thread_pool& pool, Database& db,
                          singleflight::CacheOptions cache, bool coalesce)
-    : pool_(pool), db_(db), cache_(std::move(ex), policy(cache, coalesce)), coalesce_(coalesce) {}
+    : pool_(pool), db_(db), fleet_(cache.remote), cache_(std::move(ex), policy(cache, coalesce)), coalesce_(coalesce) {}
 
 std::optional<Item> ItemService::cached(std::int64_t id) {
   return cache_.try_get(id, [this, id] { return query(id); });

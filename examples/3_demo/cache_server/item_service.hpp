@@ -7,6 +7,7 @@
 
 #include "database.hpp"
 #include "item.hpp"
+#include "item_codec.hpp"
 
 #include <singleflight/singleflight.hpp>
 
@@ -40,12 +41,15 @@ class ItemService {
 
   bool coalescing() const noexcept { return coalesce_; }
   singleflight::CacheStats cache_stats() const { return cache_.stats(); }
+  /// The fleet tier (--redis), or null.
+  const singleflight::remote_tier* fleet() const noexcept { return fleet_.get(); }
 
  private:
   boost::asio::awaitable<Item> query(std::int64_t id);
 
   boost::asio::thread_pool& pool_;
   Database& db_;
+  std::shared_ptr<singleflight::remote_tier> fleet_;
   singleflight::Cache<std::int64_t, Item> cache_;
   const bool coalesce_;
 };

@@ -4,6 +4,7 @@
 #include "config.hpp"
 #include "create_database.hpp"
 #include "database.hpp"
+#include "fleet.hpp"
 #include "http_session.hpp"
 #include "item_service.hpp"
 #include "listener.hpp"
@@ -52,6 +53,8 @@ int serve(const Config& config) {
   cache.ttl = config.cache_ttl;
   cache.stale_ttl = config.stale_ttl;
   cache.error_ttl = config.error_ttl;
+  if (!config.redis_host.empty())
+    cache.remote = make_fleet_tier(ioc.get_executor(), config.redis_host, config.redis_port, config.redis_prefix);
   ItemService items(ioc.get_executor(), pool, db, cache, config.coalesce);
   const ServerContext ctx{items, db, stats, max_id, config.request_timeout, config.idle_timeout};
 
@@ -61,11 +64,12 @@ int serve(const Config& config) {
   asio::co_spawn(ioc, accept_loop(acceptor, ctx), asio::detached);
 
   fmt::print("cache_server: db {} (items 1..{}), coalescing {}, cache ttl {} ms, stale ttl {} ms, error ttl {} ms, "
-             "{} threads, {} db threads{}\n",
+             "{} threads, {} db threads{}{}\n",
              config.db, max_id, config.coalesce ? "on" : "off", config.cache_ttl.count(),
              config.coalesce ? config.stale_ttl.count() : 0, config.coalesce ? config.error_ttl.count() : 0, config.threads,
              config.db_threads,
-             config.query_delay.count() > 0 ? fmt::format(", query delay {} ms", config.query_delay.count()) : "");
+             config.query_delay.count() > 0 ? fmt::format(", query delay {} ms", config.query_delay.count()) : "",
+             config.redis_host.empty() ? "" : fmt::format(", fleet cache on redis {}:{}", config.redis_host, config.redis_port));
   fmt::print("listening on 127.0.0.1:{}\n", acceptor.local_endpoint().port());
   std::fflush(stdout);
 

@@ -1,5 +1,7 @@
 #include "stats_json.hpp"
 
+#include "fleet.hpp"
+
 #include <boost/json.hpp>
 
 namespace cache_server {
@@ -61,6 +63,7 @@ std::string stats_json(const ServerStats& server, const DatabaseStats& db, const
                                {"forgotten", g.forgotten},
                                {"rejected", g.rejected},
                                {"in_flight", g.in_flight}};
+  if (items.fleet() != nullptr) body["fleet"] = fleet_stats(items.fleet());
   return json::serialize(body);
 }
 

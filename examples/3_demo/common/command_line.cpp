@@ -62,4 +62,14 @@ std::int64_t command_line::number(std::string_view flag, std::string_view text, 
   return v;
 }
 
+std::vector<std::string_view> command_line::split(std::string_view list) {
+  std::vector<std::string_view> items;
+  for (;;) {
+    const auto comma = list.find(',');
+    items.push_back(list.substr(0, comma));
+    if (comma == std::string_view::npos) return items;
+    list.remove_prefix(comma + 1);
+  }
+}
+
 }  // namespace demo

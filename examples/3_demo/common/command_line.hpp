@@ -24,6 +24,15 @@ class command_line {
     });
   }
 
+  /// --flag N[,N...], integers in [min, max], at least one.
+  template <class Int>
+  void integers(std::string flag, std::vector<Int>& out, std::int64_t min, std::int64_t max) {
+    add(std::move(flag), [this, &out, min, max](std::string_view f, std::string_view v) {
+      out.clear();
+      for (std::string_view item : split(v)) out.push_back(static_cast<Int>(number(f, item, min, max)));
+    });
+  }
+
   /// --flag N, a number of milliseconds in [min, max].
   void milliseconds(std::string flag, std::chrono::milliseconds& out, std::int64_t min, std::int64_t max);
 
@@ -50,6 +59,7 @@ class command_line {
 
   void add(std::string flag, setter set, bool takes_value = true);
   std::int64_t number(std::string_view flag, std::string_view text, std::int64_t min, std::int64_t max) const;
+  static std::vector<std::string_view> split(std::string_view list);
 
   std::string program_;
   std::string usage_;

@@ -22,7 +22,7 @@ using clock = std::chrono::steady_clock;
 namespace {
 struct Run {
   const Options& options;
-  asio::ip::tcp::endpoint server;
+  const std::vector<asio::ip::tcp::endpoint>& servers;
   clock::time_point deadline;
   LoadResult result;
   int running = 0;  // connections not finished yet
@@ -34,7 +34,7 @@ asio::awaitable<void> connection(Run& run, int index) {
   // The executor is named first: g++ 12 destroys twice a non-trivial
   // temporary that stands in the same full-expression as a co_await.
   const auto ex = co_await asio::this_coro::executor;
-  HttpClient client(ex, run.server);
+  HttpClient client(ex, run.servers[static_cast<std::size_t>(index) % run.servers.size()]);
   int next = index;
   while (clock::now() < run.deadline) {
     const std::string target = fmt::format("/item/{}", 1 + next++ % run.options.hot_ids);
@@ -55,10 +55,10 @@ asio::awaitable<void> connection(Run& run, int index) {
 }
 }  // namespace
 
-asio::awaitable<LoadResult> run_load(const Options& options, asio::ip::tcp::endpoint server) {
+asio::awaitable<LoadResult> run_load(const Options& options, const std::vector<asio::ip::tcp::endpoint>& servers) {
   const auto ex = co_await asio::this_coro::executor;
   const auto start = clock::now();
-  Run run{options, server, start + options.duration, {}, options.connections};
+  Run run{options, servers, start + options.duration, {}, options.connections};
   for (int i = 0; i < options.connections; ++i)
     asio::co_spawn(ex, connection(run, i), [&run](std::exception_ptr) { --run.running; });
 

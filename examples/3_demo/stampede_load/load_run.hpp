@@ -21,7 +21,9 @@ struct LoadResult {
 /// Runs `options.connections` connections for `options.duration`, showing
 /// progress; returns once every connection has finished its last request.
 /// Runs on a single-threaded io_context: the counters need no lock.
-boost::asio::awaitable<LoadResult> run_load(const Options& options, boost::asio::ip::tcp::endpoint server);
+/// Connection i talks to servers[i % servers.size()].
+boost::asio::awaitable<LoadResult> run_load(const Options& options,
+                                            const std::vector<boost::asio::ip::tcp::endpoint>& servers);
 
 }  // namespace stampede_load
 

@@ -28,11 +28,19 @@ double percentile_ms(std::vector<std::uint32_t>& sorted_us, double p) {
   return sorted_us[rank] / 1000.0;
 }
 
+// The database queries of every server, summed.
+asio::awaitable<std::uint64_t> fleet_origin_loads(const std::vector<asio::ip::tcp::endpoint>& servers) {
+  std::uint64_t sum = 0;
+  for (const auto& server : servers) sum += co_await fetch_origin_loads(server);
+  co_return sum;
+}
+
 asio::awaitable<std::string> measure(const Options& options) {
-  const asio::ip::tcp::endpoint server(asio::ip::make_address(options.host), options.port);
-  const std::uint64_t loads_before = co_await fetch_origin_loads(server);
-  LoadResult r = co_await run_load(options, server);
-  const std::uint64_t loads_after = co_await fetch_origin_loads(server);
+  std::vector<asio::ip::tcp::endpoint> servers;
+  for (std::uint16_t port : options.ports) servers.emplace_back(asio::ip::make_address(options.host), port);
+  const std::uint64_t loads_before = co_await fleet_origin_loads(servers);
+  LoadResult r = co_await run_load(options, servers);
+  const std::uint64_t loads_after = co_await fleet_origin_loads(servers);
   std::sort(r.latencies_us.begin(), r.latencies_us.end());
   co_return fmt::format("requests={} origin_loads={} errors={} p50_ms={:.2f} p99_ms={:.2f}", r.requests,
                         loads_after - loads_before, r.errors, percentile_ms(r.latencies_us, 50),

@@ -15,7 +15,9 @@ error, timeout) or got another status than 200; origin_loads: database queries
 the server started meanwhile (its /stats); p50/p99: latency of every request,
 failed ones included.
   --host ADDRESS     server address (127.0.0.1)
-  --port N           server port (required)
+  --port N[,N...]    server port (required); with several, the connections
+                     are spread over the servers round robin and
+                     origin_loads is their sum (a fleet behind a balancer)
   --connections N    concurrent connections (300)
   --duration-ms N    how long to send requests (6000)
   --ids N            the hot set: items 1..N (8)
@@ -31,14 +33,14 @@ Options parse_options(int argc, char** argv) {
   Options o;
   demo::command_line cl("stampede_load", usage);
   cl.text("--host", o.host);
-  cl.integer("--port", o.port, 1, 65535);
+  cl.integers("--port", o.ports, 1, 65535);
   cl.integer("--connections", o.connections, 1, 10000);
   cl.milliseconds("--duration-ms", o.duration, 1, 3'600'000);
   cl.integer("--ids", o.hot_ids, 1, 1'000'000);
   cl.milliseconds("--timeout-ms", o.timeout, 1, 3'600'000);
   cl.text("--summary-file", o.summary_file);
   cl.parse(argc, argv);
-  if (o.port == 0) cl.fail("--port is required");
+  if (o.ports.empty()) cl.fail("--port is required");
   return o;
 }
 

@@ -5,12 +5,13 @@
 #include <chrono>
 #include <cstdint>
 #include <string>
+#include <vector>
 
 namespace stampede_load {
 
 struct Options {
   std::string host = "127.0.0.1";                 // --host ADDRESS (an IPv4 or IPv6 literal)
-  std::uint16_t port = 0;                         // --port N (required)
+  std::vector<std::uint16_t> ports;               // --port N[,N...] (required): the servers
   int connections = 300;                          // --connections N
   std::chrono::milliseconds duration{6000};       // --duration-ms N
   int hot_ids = 8;                                // --ids N: request items 1..N
