@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: BSL-1.0
 import os
 import re
 import textwrap

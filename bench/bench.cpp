@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSL-1.0
 // The benchmark of bench/SPEC.md (scenarios cold, stampede, mixed and
 // parallel), plus a scaling scenario of our own: one line per scenario,
 // implementation and thread count, in the spec's key=value format. Each run

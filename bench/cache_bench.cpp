@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSL-1.0
 // scenario=cache_hit: the cost of a fresh hit, `co_await cache.get(key, f)`,
 // against its floor: a lookup in a mutex-guarded boost::unordered_flat_map
 // that copies the value out. Both run the same coroutine loop over the same

@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: BSL-1.0
 """Ratios between the implementations of one benchmark run.
 
 Usage: bench/compare.py [--speedup] RESULTS

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSL-1.0
 // The benchmark's replacement of every form of global operator new/delete,
 // and of glibc's allocation functions. Each thread counts in a slot of its
 // own (plain load+store, no locked instruction); threads beyond the fixed

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSL-1.0
 // Allocation counting for the benchmark binary only, per thread (no shared
 // cache line on the hot path) and summed on demand:
 // - a counting global operator new (the spec's `allocs_per_call`);

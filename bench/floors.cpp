@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSL-1.0
 // The unit costs that bound the group's hot paths on this machine, each
 // measured alone in a loop (ns per operation, median of 5 runs): an
 // uncontended mutex lock/unlock, the seeded hash of a short key, a coroutine

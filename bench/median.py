@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: BSL-1.0
 """Merges the result lines of repeated benchmark runs into one line each.
 
 Usage: bench/median.py RAW  (the lines of N runs of singleflight_bench and

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSL-1.0
 // The Redis tier on loopback, against a redis-server of its own:
 //   - a follower's added latency: from the leader's loader returning (in
 //     another instance) to the follower's get completing, p50 / p99;

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: BSL-1.0
 # Finds what singleflight::singleflight needs: Boost (header-only parts:
 # Asio, System, Unordered, ContainerHash) and Threads, which its headers use,
 # and fmt, which only src/ uses: the static archive still needs fmt to link.

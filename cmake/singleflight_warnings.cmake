@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: BSL-1.0
 # The warnings that this project's own targets compile with, in one place:
 # the library, the tests, the examples, the benchmarks and the fuzz target
 # link singleflight_warnings PRIVATE. Not installed nor exported: a consumer

@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: BSL-1.0
 """Checks that each code block of a Markdown file that follows a marker
 
     <!-- snippet: examples/2_simple/timeout.cpp#timeout -->

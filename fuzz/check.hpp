@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSL-1.0
 // How the fuzz target reports: trace() prints the operations when
 // SF_FUZZ_VERBOSE=1; a mismatch with the model aborts, so that libFuzzer
 // keeps the input as a crash.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSL-1.0
 // The input format of fuzz_group. Byte 0 chooses the options
 // (keep_abandoned_loaders, max_in_flight) and how the run ends (drain, or
 // shut the contexts down with callers parked). Then operations, each an

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSL-1.0
 // libFuzzer target: drives an AsyncGroup with an operation sequence decoded
 // from the input (decoder.hpp) and checks every outcome against a reference
 // model (model.hpp); the harness (harness.hpp) runs both and aborts on the

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSL-1.0
 // Drives an AsyncGroup with the operations of one input, on two io_contexts
 // stepped by hand on one thread, and checks every outcome against the model.
 // One thread makes each interleaving exact, but not each run alike: the

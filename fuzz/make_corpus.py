@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: BSL-1.0
 """Writes fuzz/corpus/: hand-made seed inputs for fuzz_group, one per
 scenario, in the encoding that decoder.hpp describes (see there):
 

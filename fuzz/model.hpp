@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSL-1.0
 // The reference model of an AsyncGroup: flights, their waiters and the
 // group's counters, as the documented semantics say they must be. Event
 // driven: the harness applies what it does synchronously (a callback

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSL-1.0
 // What the harness and the model share: a caller's description and what it
 // observed, and the events that the harness logs while handlers run.
 #ifndef SINGLEFLIGHT_FUZZ_RECORDS_HPP

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSL-1.0
 // Replays inputs through LLVMFuzzerTestOneInput without libFuzzer, so that
 // the corpus and the regressions run in every build (g++ included) as a
 // ctest test. Arguments: files, or directories whose regular files (not

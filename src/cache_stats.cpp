@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSL-1.0
 #include <singleflight/cache_stats.hpp>
 
 #include <fmt/format.h>

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSL-1.0
 #include <singleflight/detail/group_state.hpp>
 
 #include "registry.hpp"

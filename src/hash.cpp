@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSL-1.0
 // SipHash-1-3 (Aumasson and Bernstein): a keyed hash whose collisions cannot
 // be predicted without the key, the choice of Rust's HashMap for the same
 // reason. One compression round per 8-byte word keeps short keys cheap.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSL-1.0
 #include <singleflight/detail/loader_strand.hpp>
 
 namespace singleflight::detail {

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSL-1.0
 // Private to the library: the cores registered with one execution context,
 // and the service that reaches them when that context shuts down.
 #ifndef SINGLEFLIGHT_SRC_REGISTRY_HPP

@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: BSL-1.0
 """Reference outputs of SipHash-c-d, for test_hash.cpp's known answers.
 
 Written from the SipHash paper (Aumasson and Bernstein, "SipHash: a fast

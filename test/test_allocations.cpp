@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSL-1.0
 // A joining caller performs no heap allocation of the group's own: its waiter
 // lives in the caller's operation state (the do_ frame, or memory from the
 // handler's associated allocator). Counted with a global operator new.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSL-1.0
 // The Asio conventions the group follows: no completion inside the
 // initiating call (from inside a handler too), immediate completion for
 // co_await, a loader started at once on the thread that can run it, work

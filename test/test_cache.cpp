@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSL-1.0
 // Cache: fresh hits (1), coalesced misses kept for the TTL (2), kept
 // failures (4), and invalidation winning over a load in progress (5). Time
 // comes from a manual clock (8).

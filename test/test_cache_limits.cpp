@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSL-1.0
 // Cache: max_entries and LRU eviction (7), key types, completion tokens and
 // the executors completions run on.
 #define BOOST_TEST_MODULE cache_limits

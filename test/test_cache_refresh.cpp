@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSL-1.0
 // Cache: the stale window with one background refresh (3) and XFetch's early
 // refresh (6). Time comes from a manual clock.
 #define BOOST_TEST_MODULE cache_refresh

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSL-1.0
 // Cache: every member from any thread at once, callers resume on their own
 // executors, and the cache may be destroyed with loads and refreshes in
 // flight or outlived by its io_context (9). Run under TSan and ASan.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSL-1.0
 // Per-caller cancellation (timeouts, signals of each type, parent
 // cancellation) and what happens to the loader when its callers leave.
 #define BOOST_TEST_MODULE cancellation

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSL-1.0
 // do_, do_shared and async_do: one loader per key, a shared result, keys and
 // loaders copied as promised, every completion token (callbacks, deferred,
 // use_future). Errors are in test_error.cpp, counters in test_stats.cpp.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSL-1.0
 // Errors: what a loader throws reaches every caller of its flight as the
 // same exception object, of the loader's own type; the library's own error
 // codes belong to a category of their own.

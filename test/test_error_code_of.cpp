@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSL-1.0
 // error_code_of reads the error code out of the exception that a caller of
 // the group completes with, whichever system_error carries it.
 #define BOOST_TEST_MODULE error_code_of

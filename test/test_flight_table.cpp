@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSL-1.0
 // The flight table's state machine, driven by hand with no io_context: each
 // transition's answer and the state it leaves behind.
 #define BOOST_TEST_MODULE flight_table

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSL-1.0
 // Go's golang.org/x/sync/singleflight tests (singleflight_test.go), ported:
 // Do → do_, DoChan → async_do, a panic → an exception, Forget → forget.
 #define BOOST_TEST_MODULE go_port

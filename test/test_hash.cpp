@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSL-1.0
 // SipHash-1-3, the default hash of string and integer keys: its outputs equal
 // those of an independent implementation (test/siphash_vectors.py, checked
 // against the SipHash paper's own vector), and each seeded hash is SipHash-1-3

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSL-1.0
 // Object lifetimes as for Asio's I/O objects: the group may be destroyed with
 // flights pending, and the execution context may go first, with callers
 // suspended; nothing crashes, leaks (ASan checks) or resumes afterwards.

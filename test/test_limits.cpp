@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSL-1.0
 // Bounded memory (max_in_flight) and scale: a million callers on one key
 // resume without stack overflow.
 #define BOOST_TEST_MODULE limits

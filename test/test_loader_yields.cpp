@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSL-1.0
 // Where a loader's yield runs: a loader started at once inside its first
 // caller's handler, that then posts to its own strand, continues on that
 // thread when the handler returns (Options::loader_yields_continue_here),

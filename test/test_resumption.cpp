@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSL-1.0
 // Where a finished flight's callers resume: a long waiter list is shared out
 // among the executor's threads; a short one is resumed from the thread that
 // finished the flight, inline.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSL-1.0
 // Stats: a group's counters, and the one text that Stats and CacheStats
 // print three ways: to_string, operator<< and, through the opt-in
 // <singleflight/fmt.hpp>, fmt's "{}".

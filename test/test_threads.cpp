@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSL-1.0
 // Threading: members are safe from any thread at once; each caller resumes
 // on its own associated executor, never inside the initiating call; loaders
 // of one group never run concurrently.

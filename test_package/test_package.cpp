@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSL-1.0
 // Conan's test_package: awaits one flight of the packaged library.
 #include <singleflight/singleflight.hpp>
 

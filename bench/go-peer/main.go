@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSL-1.0
 // Peer benchmark: golang.org/x/sync/singleflight on the scenarios of
 // bench/SPEC.md, printing one line per scenario in the same format the
 // project's own benchmark prints, so the two can be compared in one run.

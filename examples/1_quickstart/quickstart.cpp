@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSL-1.0
 // Quickstart: a hundred concurrent requests for one item cause one query;
 // later requests are answered from a cache in front of the group.
 #include <singleflight/async_group.hpp>

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSL-1.0
 // singleflight::Cache: cache-aside with the group's stampede protection.
 // A miss loads once for every concurrent caller; a fresh hit answers at
 // once; after the ttl, within stale_ttl, callers get the stale value while

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSL-1.0
 // async_do with other completion tokens than a coroutine: a callback, and a
 // std::future waited for by a thread that runs no io_context. Both join the
 // same flight: one load.

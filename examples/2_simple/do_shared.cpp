@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSL-1.0
 // do_shared: the value and whether it went to more than one caller (Go's
 // `shared`), e.g. to count how much a coalescing layer saves.
 #include <singleflight/async_group.hpp>

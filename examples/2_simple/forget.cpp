@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSL-1.0
 // forget: after a write, callers that arrive must not join a load that may
 // have read the old value. Callers of the forgotten flight still get its
 // result; the next caller starts a new load.

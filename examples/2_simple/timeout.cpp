@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSL-1.0
 // A caller that stops waiting: `||` with a timer. The impatient caller leaves
 // with operation_aborted; the loader goes on for the patient one; when every
 // caller has left, the loader itself is cancelled.

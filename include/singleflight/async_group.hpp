@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSL-1.0
 // AsyncGroup: at most one call of a loader per key in flight; callers that
 // arrive meanwhile wait for it and share its result. Go's
 // golang.org/x/sync/singleflight for Boost.Asio coroutines.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSL-1.0
 // Cache: cache-aside over an AsyncGroup. Values are kept for a TTL, served
 // stale while one background refresh runs, failures kept briefly, hot keys
 // refreshed before they expire (XFetch), and invalidations win over the

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSL-1.0
 // Construction options of a Cache.
 #ifndef SINGLEFLIGHT_CACHE_OPTIONS_HPP
 #define SINGLEFLIGHT_CACHE_OPTIONS_HPP

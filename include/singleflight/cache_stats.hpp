@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSL-1.0
 // Counters of a Cache, printable with to_string and operator<<
 // (fmt: include <singleflight/fmt.hpp>).
 #ifndef SINGLEFLIGHT_CACHE_STATS_HPP

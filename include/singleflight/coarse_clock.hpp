@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSL-1.0
 // The default clock of a Cache: steady, and cheap to read on every hit.
 #ifndef SINGLEFLIGHT_COARSE_CLOCK_HPP
 #define SINGLEFLIGHT_COARSE_CLOCK_HPP

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSL-1.0
 // Error codes of singleflight, with an error category of their own.
 #ifndef SINGLEFLIGHT_ERROR_HPP
 #define SINGLEFLIGHT_ERROR_HPP

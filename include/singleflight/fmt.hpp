@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSL-1.0
 // Opt-in fmt support: fmt::formatter for Stats and CacheStats, printing the
 // text of their to_string. The other public headers do not include fmt, so
 // only a program that includes this header needs fmt's headers.

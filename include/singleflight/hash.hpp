@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSL-1.0
 // Default hashing of keys: keyed with a random key per group, so that callers
 // who choose keys (a server's clients) cannot craft collisions.
 #ifndef SINGLEFLIGHT_HASH_HPP

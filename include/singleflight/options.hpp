@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSL-1.0
 // Construction options of an AsyncGroup.
 #ifndef SINGLEFLIGHT_OPTIONS_HPP
 #define SINGLEFLIGHT_OPTIONS_HPP

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSL-1.0
 // Fleet-wide coalescing for singleflight::Cache on Redis: give a cache
 // `CacheOptions::remote = redis::make_tier(ex, cfg)` and one process of all
 // those sharing the Redis loads each missing key; the others get its value.

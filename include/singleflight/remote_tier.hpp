@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSL-1.0
 // The seam between a Cache and a store shared by several processes (a
 // "remote tier", such as singleflight::redis): the cache asks the tier who
 // loads a key fleet-wide, and hands it the outcome. The core library only

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSL-1.0
 // The result of `do_shared`: a value and Go's `shared` flag.
 #ifndef SINGLEFLIGHT_SHARED_HPP
 #define SINGLEFLIGHT_SHARED_HPP

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSL-1.0
 // Umbrella header of the singleflight library.
 #ifndef SINGLEFLIGHT_SINGLEFLIGHT_HPP
 #define SINGLEFLIGHT_SINGLEFLIGHT_HPP

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSL-1.0
 // Counters of an AsyncGroup, printable with to_string and operator<<
 // (fmt: include <singleflight/fmt.hpp>).
 #ifndef SINGLEFLIGHT_STATS_HPP

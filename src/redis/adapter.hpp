@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSL-1.0
 // Drives one hiredis async context from Asio: readiness through a
 // posix::stream_descriptor on the context's strand; hiredis keeps the fd.
 //

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSL-1.0
 // One hiredis connection, used only on its strand: connects on demand
 // (resolve with Asio, AUTH, SELECT, CLIENT SETNAME, then the owner's
 // on_connect), runs commands with a deadline each, and reports its loss.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSL-1.0
 // A Redis reply copied out of hiredis: hiredis frees its own reply as soon as
 // the callback returns, and coroutines resume later.
 #ifndef SINGLEFLIGHT_SRC_REDIS_REPLY_HPP

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSL-1.0
 // The lease protocol's Lua scripts. Keys: 1 value `<p>{k}`, 2 lease
 // `<p>l:{k}`, 3 channel `<p>d:{k}` (one hash slot). Stored values and
 // messages start with a kind byte: 'v' value, 'e' a loader's error; the

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSL-1.0
 // The process's one subscriber connection: one channel per key that some
 // local follower waits on, fanned out to its waiters.
 //

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSL-1.0
 // The lease protocol over the two connections: claim (hit, lead or follow),
 // renewal while the leader loads, commit or abandon, invalidation, and the
 // breaker that sends every caller to a local load while Redis misbehaves.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSL-1.0
 // Built against the Conan package: two callers of one key share one flight;
 // prints the stats through the opt-in fmt formatter.
 #include <singleflight/fmt.hpp>

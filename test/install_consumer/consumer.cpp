@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSL-1.0
 // Built against the installed package: awaits one flight and checks it.
 #include <singleflight/singleflight.hpp>
 

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSL-1.0
 // Built against the installed package: the Asio conventions that the group
 // once broke, each as a user would meet it. Prints "ok - ..." or
 // "not ok - ..." per convention; exits 1 if any is broken.

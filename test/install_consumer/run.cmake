@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: BSL-1.0
 # Builds and installs singleflight into a fresh prefix, then configures,
 # builds and runs a consumer that finds it with find_package.
 foreach(var SOURCE_DIR WORK_DIR CXX_COMPILER)

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSL-1.0
 // A redis-server of the test's own: a free loopback port, a temporary
 // directory, no persistence. It can be killed, frozen (SIGSTOP), thawed and
 // restarted on the same port; admin() talks to it with blocking hiredis.

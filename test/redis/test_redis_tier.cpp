@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSL-1.0
 // The Redis tier against a real redis-server: one load per key for a fleet
 // of instances, and never worse than local coalescing when Redis fails.
 #define BOOST_TEST_MODULE redis_tier

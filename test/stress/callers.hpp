@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSL-1.0
 // The stress test's callers, in four forms (plain do_, do_shared, do_ raced
 // against a timer, async_do with a callback), each recording what it got,
 // and their planned cancellations.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSL-1.0
 // A thread that forgets keys and reads the counters while callers run, and
 // checks the identities that hold in every snapshot of stats().
 #ifndef SINGLEFLIGHT_TEST_STRESS_CHAOS_HPP

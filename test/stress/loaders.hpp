@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSL-1.0
 // The stress test's loaders: each registers while it runs, so that two
 // loaders of one key at once are caught, and returns a value that names its
 // key and serial, so that each caller's result can be traced to its loader.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSL-1.0
 // One round of the stress test: a multi-threaded io_context, a group and a
 // thread pool; a few hundred callers at a few keys; the round ends normally,
 // by destroying the group, or by shutting the context down; then every

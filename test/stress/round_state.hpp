@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSL-1.0
 // The records of one round: each caller's plan and what it observed, the
 // loaders that run, and the failures found, shared by the callers, the
 // loaders, the chaos thread and the checks.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSL-1.0
 // How a stress run is chosen: the seed, its length and scale, and the
 // switches (see test_stress.cpp for each environment variable).
 #ifndef SINGLEFLIGHT_TEST_STRESS_CONFIG_HPP

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSL-1.0
 // Loaders that misbehave on purpose, for test_misbehaving_loaders and
 // test_regressions: one that never completes and ignores cancellation, and
 // one that returns a value at once.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSL-1.0
 // Hash flooding: keys that an attacker crafts to collide under an
 // unseeded hash must not make joins slow with the group's default hash.
 //

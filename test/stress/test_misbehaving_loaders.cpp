@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSL-1.0
 // Loaders that misbehave: one that never completes and ignores
 // cancellation, one that throws from deep inside nested awaits, one that
 // completes on another executor. The group must still complete its callers,

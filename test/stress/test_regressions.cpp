@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSL-1.0
 // Regression tests for library bugs that the stress test and the fuzzer
 // found, each made deterministic (or as likely as it can be made) here. Each
 // case says which invariant it guards; fuzz/regressions/README.md lists the

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSL-1.0
 // Randomized stress test of AsyncGroup.
 //
 // Each round (round.hpp) builds a multi-threaded io_context, a group and a

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSL-1.0
 // Include in exactly one TU of an executable.
 //
 // clang 16's ThreadSanitizer does not model std::atomic_thread_fence, and

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSL-1.0
 #include "workload.hpp"
 
 #include <fmt/format.h>

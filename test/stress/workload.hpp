@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSL-1.0
 // What one round throws at the group, drawn from the seed: the kind of
 // round, its size, and the mix of callers and loaders.
 #ifndef SINGLEFLIGHT_TEST_STRESS_WORKLOAD_HPP

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSL-1.0
 // Built with singleflight added by add_subdirectory: two callers of one key
 // share one flight, and the stats print without fmt in this program.
 #include <singleflight/singleflight.hpp>

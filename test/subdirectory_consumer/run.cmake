@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: BSL-1.0
 # Configures, builds and runs a consumer that add_subdirectory()s the source
 # tree.
 foreach(var SOURCE_DIR WORK_DIR CXX_COMPILER)

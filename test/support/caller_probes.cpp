@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSL-1.0
 #include "caller_probes.hpp"
 
 #include <utility>

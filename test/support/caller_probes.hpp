@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSL-1.0
 // Probes that a caller's coroutine frame and completion handler carry, so
 // that a test can tell how often each was created, invoked and destroyed:
 // every caller must complete exactly once, or (only when its context is shut

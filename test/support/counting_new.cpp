@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSL-1.0
 // Counts heap allocations for the allocation tests: the global operator new,
 // and aligned_alloc, which Asio's recycling allocator and frame allocator use.
 #include "counting_new.hpp"

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSL-1.0
 // The number of global operator new calls so far (see counting_new.cpp).
 #ifndef SINGLEFLIGHT_TEST_COUNTING_NEW_HPP
 #define SINGLEFLIGHT_TEST_COUNTING_NEW_HPP

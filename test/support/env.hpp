@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSL-1.0
 // Knobs that tests read from the environment (seeds, durations, sizes).
 #ifndef SINGLEFLIGHT_TEST_ENV_HPP
 #define SINGLEFLIGHT_TEST_ENV_HPP

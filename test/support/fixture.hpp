@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSL-1.0
 // Test helpers: an io_context that tests step by hand and that cannot hang,
 // coroutines whose outcome is recorded, and loaders that the test releases.
 #ifndef SINGLEFLIGHT_TEST_FIXTURE_HPP

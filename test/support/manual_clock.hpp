@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSL-1.0
 // A clock that tests move by hand: no test sleeps to wait for an expiry.
 #ifndef SINGLEFLIGHT_TEST_MANUAL_CLOCK_HPP
 #define SINGLEFLIGHT_TEST_MANUAL_CLOCK_HPP

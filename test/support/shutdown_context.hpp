@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSL-1.0
 // An io_context whose shutdown() a test can call while objects that use it
 // are still alive: execution_context::shutdown() is protected. After
 // shut_down(), every pending handler (a parked caller's too) has been

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSL-1.0
 // An io_context run by n threads until destroyed, for multi-threaded tests;
 // wait_until (wait.hpp) waits for what those threads make true.
 #ifndef SINGLEFLIGHT_TEST_THREADED_IO_HPP

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSL-1.0
 // A caller that gives up after a timeout: its attempt raced against a timer
 // with `||`, which cancels the loser (terminal) and waits for it to end.
 #ifndef SINGLEFLIGHT_TEST_TIMED_CALLER_HPP

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSL-1.0
 // A bounded wait, from a test's own thread, for a condition that other
 // threads (an io_context's, a pool's) make true: polls, never hangs.
 #ifndef SINGLEFLIGHT_TEST_WAIT_HPP

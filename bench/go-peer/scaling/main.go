@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSL-1.0
 // The scaling scenario of the project's benchmark (bench/bench.cpp), for
 // golang.org/x/sync/singleflight: rounds of N goroutines that call Do on one
 // key at once (the loader yields once, as in the spec's stampede), for N =

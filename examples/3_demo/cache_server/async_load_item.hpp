@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSL-1.0
 // Database::load_item as an Asio asynchronous operation: the blocking query
 // runs on a thread pool, and cancelling the operation interrupts it.
 #ifndef CACHE_SERVER_ASYNC_LOAD_ITEM_HPP

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSL-1.0
 // Noticing, while a request waits for a load, that its client has gone.
 #ifndef CACHE_SERVER_CLIENT_WATCH_HPP
 #define CACHE_SERVER_CLIENT_WATCH_HPP

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSL-1.0
 // Command-line options of cache_server.
 #ifndef CACHE_SERVER_CONFIG_HPP
 #define CACHE_SERVER_CONFIG_HPP

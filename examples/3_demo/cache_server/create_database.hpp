@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSL-1.0
 // The --create-db mode: builds the demo's database file.
 #ifndef CACHE_SERVER_CREATE_DATABASE_HPP
 #define CACHE_SERVER_CREATE_DATABASE_HPP

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSL-1.0
 // The origin: the expensive, blocking SQLite query for one item.
 #ifndef CACHE_SERVER_DATABASE_HPP
 #define CACHE_SERVER_DATABASE_HPP

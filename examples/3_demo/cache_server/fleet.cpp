@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSL-1.0
 #include "fleet.hpp"
 
 #if defined(CACHE_SERVER_HAS_REDIS)

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSL-1.0
 // The fleet tier of --redis: the cache shared with every instance that uses
 // the same Redis.
 #ifndef CACHE_SERVER_FLEET_HPP

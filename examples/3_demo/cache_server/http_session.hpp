@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSL-1.0
 // One client connection: HTTP/1.1 requests, one after another (keep-alive).
 #ifndef CACHE_SERVER_HTTP_SESSION_HPP
 #define CACHE_SERVER_HTTP_SESSION_HPP

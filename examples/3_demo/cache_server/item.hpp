@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSL-1.0
 // One item as the server returns it: a row of `items` with the aggregate of
 // its sales.
 #ifndef CACHE_SERVER_ITEM_HPP

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSL-1.0
 #include "item_codec.hpp"
 
 #include "stats_json.hpp"

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSL-1.0
 // How the demo's items and ids cross processes when the cache is shared
 // through Redis (--redis): an item as its JSON, an id as its decimal digits.
 #ifndef CACHE_SERVER_ITEM_CODEC_HPP

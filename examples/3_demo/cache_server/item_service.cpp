@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSL-1.0
 #include "item_service.hpp"
 
 #include "async_load_item.hpp"

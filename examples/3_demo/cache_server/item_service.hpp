@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSL-1.0
 // Where an item comes from: a singleflight::Cache, whose misses share one
 // load per item (singleflight) and whose stale items are served while one
 // background query refreshes them (--stale-ttl-ms); with coalescing off,

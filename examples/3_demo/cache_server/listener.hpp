@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSL-1.0
 // The accept loop.
 #ifndef CACHE_SERVER_LISTENER_HPP
 #define CACHE_SERVER_LISTENER_HPP

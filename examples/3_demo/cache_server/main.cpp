@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSL-1.0
 // cache_server: an HTTP cache over an expensive SQLite query, where concurrent
 // misses for one item share one query (singleflight::Cache over an AsyncGroup), and a query
 // nobody waits for any more is interrupted.

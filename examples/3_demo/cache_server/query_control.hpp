@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSL-1.0
 // How a caller's cancellation reaches a query that blocks a pool thread.
 #ifndef CACHE_SERVER_QUERY_CONTROL_HPP
 #define CACHE_SERVER_QUERY_CONTROL_HPP

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSL-1.0
 // What a request asks for, decided from its method and target alone.
 #ifndef CACHE_SERVER_ROUTES_HPP
 #define CACHE_SERVER_ROUTES_HPP

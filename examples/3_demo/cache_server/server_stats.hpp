@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSL-1.0
 // The server's own counters (the database's and the group's are elsewhere).
 #ifndef CACHE_SERVER_SERVER_STATS_HPP
 #define CACHE_SERVER_SERVER_STATS_HPP

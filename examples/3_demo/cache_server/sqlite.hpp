@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSL-1.0
 // Thin RAII over the SQLite C API, and SQLite result codes as error codes.
 #ifndef CACHE_SERVER_SQLITE_HPP
 #define CACHE_SERVER_SQLITE_HPP

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSL-1.0
 // The JSON bodies of the server's responses.
 #ifndef CACHE_SERVER_STATS_JSON_HPP
 #define CACHE_SERVER_STATS_JSON_HPP

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSL-1.0
 // The command line of the demo's programs: flags with a value, each checked
 // against its range, and one usage text printed on --help or a bad flag.
 #ifndef DEMO_COMMAND_LINE_HPP

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSL-1.0
 // One keep-alive HTTP/1.1 client connection.
 #ifndef STAMPEDE_LOAD_HTTP_CLIENT_HPP
 #define STAMPEDE_LOAD_HTTP_CLIENT_HPP

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSL-1.0
 #include "load_run.hpp"
 
 #include "http_client.hpp"

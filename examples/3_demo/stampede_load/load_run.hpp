@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSL-1.0
 // The load itself: many connections requesting the hot items back to back.
 #ifndef STAMPEDE_LOAD_LOAD_RUN_HPP
 #define STAMPEDE_LOAD_LOAD_RUN_HPP

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSL-1.0
 // stampede_load: a cache stampede on demand. Many keep-alive connections ask
 // cache_server for a few hot items, long enough for their cache entries to
 // expire several times; the summary says how many database queries that cost.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSL-1.0
 // Command-line options of stampede_load.
 #ifndef STAMPEDE_LOAD_OPTIONS_HPP
 #define STAMPEDE_LOAD_OPTIONS_HPP

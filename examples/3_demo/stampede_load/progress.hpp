@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSL-1.0
 // The progress display of a run.
 #ifndef STAMPEDE_LOAD_PROGRESS_HPP
 #define STAMPEDE_LOAD_PROGRESS_HPP

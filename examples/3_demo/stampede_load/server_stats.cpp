@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSL-1.0
 #include "server_stats.hpp"
 
 #include "http_client.hpp"

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSL-1.0
 // Reading the server's counters.
 #ifndef STAMPEDE_LOAD_SERVER_STATS_HPP
 #define STAMPEDE_LOAD_SERVER_STATS_HPP

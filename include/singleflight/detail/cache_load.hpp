@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSL-1.0
 // The loader that a Cache hands its group: it runs the user's loader once per
 // flight and stores the outcome in the cache's store under the flight's
 // lease. It holds the store weakly: a cache destroyed meanwhile is not kept

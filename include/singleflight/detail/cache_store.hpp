@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSL-1.0
 // The state of a Cache, with no I/O: entries, their LRU order, the leases of
 // loads in progress, and the counters, in shards of one mutex each. Each call makes
 // one decision and returns it; the Cache carries it out (answers, starts a

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSL-1.0
 // What a caller's cancellation slot runs, and the helpers every kind of
 // waiter shares to resume its caller.
 #ifndef SINGLEFLIGHT_DETAIL_CANCELLER_HPP

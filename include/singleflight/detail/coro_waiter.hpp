@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSL-1.0
 // A do_ caller: the waiter lives in the do_ coroutine's frame and, while
 // parked, holds that coroutine's thread of execution, the way Asio's own
 // awaitable handlers do. Joining allocates nothing.

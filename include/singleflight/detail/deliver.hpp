@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSL-1.0
 // Handing a finished flight's result to its waiters, and resuming them:
 // from the delivering thread, or, for a long list, from every thread of the
 // group's executor that is free to help.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSL-1.0
 // A flight as the Asio layer sees it: the table's node, plus the loader's
 // cancellation signal, which only the flight's strand touches.
 #ifndef SINGLEFLIGHT_DETAIL_FLIGHT_HPP

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSL-1.0
 // The state machine of flights and waiters, with no I/O in it: which flight
 // a caller joins or starts, who leaves, what a finished flight hands over,
 // forget, close and shutdown. Each transition returns what the Asio layer

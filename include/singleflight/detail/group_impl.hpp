@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSL-1.0
 // group_impl: an AsyncGroup's implementation for its Key and Value, over the
 // untyped group_state: hashing a key and building its flight for the flight
 // table, running a loader on its flight's strand, and delivering its result.

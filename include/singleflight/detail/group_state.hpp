@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSL-1.0
 // group_state: what a group shares with its flights and waiting callers,
 // kept alive by their references (so it may outlive the AsyncGroup object),
 // with no Key or Value type in it: the flight table (every rule about flights

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSL-1.0
 // The asynchronous operations behind do_, do_shared and async_do.
 #ifndef SINGLEFLIGHT_DETAIL_JOIN_OP_HPP
 #define SINGLEFLIGHT_DETAIL_JOIN_OP_HPP

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSL-1.0
 // A strand that loaders run on.
 #ifndef SINGLEFLIGHT_DETAIL_LOADER_STRAND_HPP
 #define SINGLEFLIGHT_DETAIL_LOADER_STRAND_HPP

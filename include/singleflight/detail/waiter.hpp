@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSL-1.0
 // A caller waiting for a flight: the type-erased node that the core links
 // into a flight's waiter list. The node lives in the caller's operation state
 // (the do_ coroutine frame, or memory from the handler's associated

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSL-1.0
 // A caller of async_do with its completion handler: allocation, per-operation
 // cancellation, outstanding work, and resumption on the caller's associated
 // executor.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSL-1.0
 // XFetch, the probabilistic early expiration of Vattani, Chierichetti and
 // Lowenstein, "Optimal Probabilistic Cache Stampede Prevention", VLDB 2015:
 // refresh when  now - delta * beta * ln(rand) >= expiry,  rand uniform in

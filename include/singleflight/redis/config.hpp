@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSL-1.0
 // How the Redis tier reaches Redis, and its timings.
 #ifndef SINGLEFLIGHT_REDIS_CONFIG_HPP
 #define SINGLEFLIGHT_REDIS_CONFIG_HPP

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSL-1.0
 // Error codes of the Redis tier, with a category of their own.
 #ifndef SINGLEFLIGHT_REDIS_ERROR_HPP
 #define SINGLEFLIGHT_REDIS_ERROR_HPP

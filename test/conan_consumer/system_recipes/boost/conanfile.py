@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: BSL-1.0
 # The system's Boost headers (Debian 12's libboost1.81-dev) as a Conan package,
 # versioned with `conan create --version`: unlike a [platform_requires] entry, it has a package_info(), so
 # CMakeDeps generates Boost-config.cmake with ConanCenter's names (Boost::boost,

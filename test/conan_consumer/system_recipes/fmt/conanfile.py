@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: BSL-1.0
 # The system's fmt (Debian's libfmt-dev, 9.1.0 on Debian 12) as a Conan
 # package, versioned with `conan create --version`: unlike a [platform_requires]
 # entry, it has a package_info(), so CMakeDeps generates
