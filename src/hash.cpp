@@ -48,6 +48,25 @@ std::uint64_t load_le64(const unsigned char* p) noexcept {
   return v;
 }
 
+// The last n < 8 bytes as a little-endian word, in at most three loads
+// instead of one per byte; overlapping loads OR the same bytes into the
+// same places.
+std::uint64_t load_le_tail(const unsigned char* p, std::size_t n) noexcept {
+  if (n >= 4) {
+    std::uint32_t lo, hi;
+    std::memcpy(&lo, p, sizeof lo);
+    std::memcpy(&hi, p + n - 4, sizeof hi);
+    if constexpr (std::endian::native == std::endian::big) {
+      lo = __builtin_bswap32(lo);
+      hi = __builtin_bswap32(hi);
+    }
+    return lo | (static_cast<std::uint64_t>(hi) << (8 * (n - 4)));
+  }
+  if (n == 0) return 0;
+  return p[0] | (static_cast<std::uint64_t>(p[n / 2]) << (8 * (n / 2))) |
+         (static_cast<std::uint64_t>(p[n - 1]) << (8 * (n - 1)));
+}
+
 std::uint64_t splitmix64(std::uint64_t& x) noexcept {
   std::uint64_t z = (x += 0x9e3779b97f4a7c15ULL);
   z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
@@ -70,9 +89,7 @@ std::uint64_t siphash13(const std::uint64_t k[2], const void* data, std::size_t 
   const auto* p = static_cast<const unsigned char*>(data);
   const std::size_t whole = len & ~std::size_t{7};
   for (std::size_t i = 0; i < whole; i += 8) s.absorb(load_le64(p + i));
-  std::uint64_t last = static_cast<std::uint64_t>(len) << 56;
-  for (std::size_t i = 0; i < (len & 7); ++i) last |= static_cast<std::uint64_t>(p[whole + i]) << (8 * i);
-  s.absorb(last);
+  s.absorb((static_cast<std::uint64_t>(len) << 56) | load_le_tail(p + whole, len & 7));
   s.v2 ^= 0xff;
   s.round();
   s.round();
