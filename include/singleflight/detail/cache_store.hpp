@@ -367,6 +367,7 @@ class cache_store {
 
  public:
   static constexpr std::size_t shard_count = 16;
+  static_assert((shard_count & (shard_count - 1)) == 0, "shard() masks the hash");
   static constexpr std::size_t min_per_shard = 64;
 
   explicit cache_store(const CacheOptions& o) {
@@ -383,9 +384,10 @@ class cache_store {
   }
 
   /// The shard of a hashed key: bits the maps' own placement uses least.
+  /// A mask, not a division: the count is 1 or shard_count, a power of two.
   template <class K>
   shard_type& shard(const hashed<const K&>& key) const {
-    return *shards_[(key.hash >> 8) % shards_.size()];
+    return *shards_[(key.hash >> 8) & (shards_.size() - 1)];
   }
 
   std::vector<Key> clear() {
