@@ -50,6 +50,10 @@ class remote_tier {
     outcome kind = outcome::local;
     std::string bytes;                    // the value, or the error's message
     std::shared_ptr<remote_lease> lease;  // lead only
+    /// value, error: how long the shared copy lives on (a copy kept locally
+    /// must not outlive it, or the fleet's copies drift apart); none: the
+    /// full ttl (a fresh commit).
+    std::optional<std::chrono::milliseconds> remaining_ttl;
   };
 
   virtual ~remote_tier() = default;

@@ -198,6 +198,13 @@ class tier_impl final : public tier, public std::enable_shared_from_this<tier_im
     c.bytes = stored.empty() ? std::string() : stored.substr(1);
     return c;
   }
+  // One read from Redis by acquire: {1, stored, pttl}.
+  claim_result answer(const reply& r) {
+    claim_result c = answer(r.elements[1].str);
+    if (r.elements.size() > 2 && r.elements[2].integer >= 0)
+      c.remaining_ttl = std::chrono::milliseconds(r.elements[2].integer);
+    return c;
+  }
 
   claim_result lead(const key_names& k, const std::string& token) {
     ++leads_;
@@ -237,7 +244,7 @@ class tier_impl final : public tier, public std::enable_shared_from_this<tier_im
       }
       if (r.elements[0].integer == 1) {
         ++self->hits_;
-        co_return self->answer(r.elements[1].str);
+        co_return self->answer(r);
       }
       if (r.elements[0].integer == 2) co_return self->lead(k, token);
       auto following = self->follow(k, token, r.elements[1].str);
@@ -291,7 +298,7 @@ class tier_impl final : public tier, public std::enable_shared_from_this<tier_im
       }
       if (r.elements[0].integer == 1) {
         ++hits_;
-        co_return answer(r.elements[1].str);
+        co_return answer(r);
       }
       if (r.elements[0].integer == 2) co_return lead(k, token);
       if (r.elements[1].str != holder) {

@@ -9,6 +9,7 @@
 #include <singleflight/cache.hpp>
 
 #include "support/fixture.hpp"
+#include "support/manual_clock.hpp"
 
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/bind_cancellation_slot.hpp>
@@ -27,6 +28,9 @@ using namespace std::chrono_literals;
 using clock_type = std::chrono::steady_clock;
 using cache_type = singleflight::Cache<std::string, std::string, singleflight::DefaultHash<std::string>,
                                        singleflight::DefaultKeyEqual<std::string>, clock_type>;
+// A cache whose clock the test moves (Redis keeps its own, real time).
+using manual_cache = singleflight::Cache<std::string, std::string, singleflight::DefaultHash<std::string>,
+                                         singleflight::DefaultKeyEqual<std::string>, sftest::manual_clock>;
 
 namespace {
 
@@ -507,6 +511,72 @@ BOOST_AUTO_TEST_CASE(ten_thousand_keys_use_two_connections_per_process) {
                                         << sb.failures);
   BOOST_TEST(loads.load() == keys);
   for (auto& r : rs) BOOST_TEST((r->value && *r->value == "v"));
+}
+
+// A copy read from Redis lives locally no longer than Redis's own: B reads
+// A's value halfway through its ttl, and B's copy expires with Redis's, not
+// a full ttl after B read it.
+BOOST_AUTO_TEST_CASE(copy_read_from_redis_expires_with_redis) {
+  sftest::manual_clock::reset();
+  singleflight::CacheOptions opts;
+  opts.ttl = 600ms;
+  instance a(ioc.get_executor(), cfg(), opts);
+  auto tb = redis::tier::make(ioc.get_executor(), cfg());
+  auto ob = opts;
+  ob.remote = tb;
+  manual_cache b(ioc.get_executor(), ob);
+  std::atomic<int> loads{0};
+  auto ra = sftest::spawn(ioc.get_executor(), a.cache->get("k", counted_loader{&loads, "v", 10ms, ""}));
+  BOOST_REQUIRE(run_until([&] { return ra->done.load(); }));
+  BOOST_REQUIRE(loads.load() == 1);
+  run_for(300ms);  // half the ttl, in Redis's time
+  const long long left = std::stoll(server.admin({"PTTL", "t:{k}"}));
+  BOOST_REQUIRE_MESSAGE(left > 0 && left <= 300, "PTTL " << left);
+
+  auto rb = sftest::spawn(ioc.get_executor(), b.get("k", counted_loader{&loads, "mine", 10ms, ""}));
+  BOOST_REQUIRE(run_until([&] { return rb->done.load(); }));
+  BOOST_TEST((rb->value && *rb->value == "v"));
+  BOOST_TEST(loads.load() == 1);
+  BOOST_TEST(tb->stats().hits == 1u);  // read from Redis
+
+  // B's clock alone moves 450 ms: past what Redis had left (≤ 300 ms when B
+  // read it), short of the full ttl (600 ms). B's copy has expired, so B
+  // asks Redis again instead of answering from its own copy.
+  sftest::manual_clock::advance(450ms);
+  const auto local_hits = b.stats().hits;
+  auto again = sftest::spawn(ioc.get_executor(), b.get("k", counted_loader{&loads, "v", 10ms, ""}));
+  BOOST_REQUIRE(run_until([&] { return again->done.load(); }));
+  BOOST_TEST((again->value && *again->value == "v"));
+  BOOST_TEST(b.stats().hits == local_hits, "B answered from a copy that outlived Redis's");
+  BOOST_TEST(tb->stats().claims == 2u);
+}
+
+// A follower woken by a fresh commit keeps the value for the full ttl (the
+// shared copy was just written with it).
+BOOST_AUTO_TEST_CASE(value_from_a_fresh_commit_keeps_the_full_ttl) {
+  sftest::manual_clock::reset();
+  singleflight::CacheOptions opts;
+  opts.ttl = 600ms;
+  auto c = cfg();
+  c.lease = 5s;
+  instance a(ioc.get_executor(), c, opts);
+  auto tb = redis::tier::make(ioc.get_executor(), c);
+  auto ob = opts;
+  ob.remote = tb;
+  manual_cache b(ioc.get_executor(), ob);
+  std::atomic<int> loads{0};
+  auto ra = sftest::spawn(ioc.get_executor(), a.cache->get("k", counted_loader{&loads, "v", 300ms, ""}));
+  BOOST_REQUIRE(run_until([&] { return a.tier->stats().leads == 1; }));
+  auto rb = sftest::spawn(ioc.get_executor(), b.get("k", counted_loader{&loads, "mine", 10ms, ""}));
+  BOOST_REQUIRE(run_until([&] { return rb->done.load() && ra->done.load(); }));
+  BOOST_TEST((rb->value && *rb->value == "v"));
+  BOOST_TEST(tb->stats().woken == 1u);
+  sftest::manual_clock::advance(450ms);
+  const auto local_hits = b.stats().hits;
+  auto again = sftest::spawn(ioc.get_executor(), b.get("k", counted_loader{&loads, "mine", 10ms, ""}));
+  BOOST_REQUIRE(run_until([&] { return again->done.load(); }));
+  BOOST_TEST(b.stats().hits == local_hits + 1);
+  BOOST_TEST(tb->stats().claims == 1u);
 }
 
 // A cache without a tier is untouched by all this: no Redis, plain local
