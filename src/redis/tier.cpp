@@ -253,7 +253,25 @@ class tier_impl final : public tier, public std::enable_shared_from_this<tier_im
     } catch (const system_error& e) {
       if (!ours(e)) throw;
       self->trip();
+      // A timed-out acquire was written and may yet win the lease when
+      // Redis wakes: give it back, in the queue behind that acquire (one
+      // connection, replies in order), so the fleet does not wait out a
+      // lease that nobody here will commit.
+      if (e.code() == errc::timeout) self->give_back_later(k, token);
       co_return self->local();
+    }
+  }
+
+  void give_back_later(const key_names& k, const std::string& token) {
+    asio::co_spawn(strand_, give_back_quietly(shared_from_this(), k, token), asio::detached);
+  }
+
+  static asio::awaitable<void> give_back_quietly(std::shared_ptr<tier_impl> self, key_names k, std::string token) {
+    try {
+      auto giving = self->give_back(k, token);
+      co_await std::move(giving);
+    } catch (const system_error&) {
+      // Redis still away: the lease expires on its own.
     }
   }
 

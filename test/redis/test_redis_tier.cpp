@@ -695,6 +695,41 @@ BOOST_AUTO_TEST_CASE(late_reply_is_never_matched_to_a_later_command) {
   BOOST_TEST(loads.load() == 3);
 }
 
+// A claim's acquire times out while Redis is frozen, then runs when it thaws
+// and wins the lease: the lease is given back right after (the caller loaded
+// locally and will not commit), not left for the fleet to wait out.
+BOOST_AUTO_TEST_CASE(lease_won_by_a_timed_out_acquire_is_given_back) {
+  auto c = cfg();
+  c.command_timeout = 250ms;
+  c.lease = 20s;
+  auto connected = sftest::spawn(ioc.get_executor(), redis::tier::connect(ioc.get_executor(), c));
+  BOOST_REQUIRE(run_until([&] { return connected->done.load(); }));
+  BOOST_REQUIRE(!connected->error);
+  auto t = *connected->value;
+  singleflight::CacheOptions opts;
+  opts.remote = t;
+  cache_type cache(ioc.get_executor(), opts);
+  std::atomic<int> loads{0};
+  server.freeze();
+  auto r = sftest::spawn(ioc.get_executor(), cache.get("cold", counted_loader{&loads, "local", 10ms, ""}));
+  BOOST_REQUIRE(run_until([&] { return r->done.load(); }, 5s));
+  BOOST_TEST((r->value && *r->value == "local"));
+  BOOST_TEST(t->stats().local == 1u);
+  run_for(50ms);  // the give-back is written behind the acquire
+  server.thaw();
+  // Once Redis has run the late acquire (the only EVALSHA so far, and the
+  // give-back behind it in the same read), no lease is left: it would
+  // last 20 s.
+  auto evalsha_calls = [&] {
+    const std::string info = server.admin({"INFO", "commandstats"});
+    const auto at = info.find("cmdstat_evalsha:calls=");
+    return at == std::string::npos ? 0 : std::stoi(info.substr(at + 22));
+  };
+  BOOST_REQUIRE(run_until([&] { return evalsha_calls() >= 1; }, 5s));
+  BOOST_TEST(run_until([&] { return !server.exists("t:l:{cold}"); }, 2s),
+             "the lease won by the timed-out acquire was left behind");
+}
+
 // A cache without a tier is untouched by all this: no Redis, plain local
 // coalescing.
 BOOST_AUTO_TEST_CASE(no_tier_no_redis) {
