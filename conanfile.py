@@ -91,6 +91,10 @@ class SingleflightConan(ConanFile):
         cmake_dir = os.path.join(self.package_folder, "lib", "cmake", "singleflight")
         rm(self, "singleflightConfig*.cmake", cmake_dir)
         rm(self, "singleflightTargets*.cmake", cmake_dir)
+        # The Redis tier is installed when the build found hiredis, but the
+        # recipe does not declare it (no with_redis option yet): drop its
+        # export file too, so package_info()'s one target is all there is.
+        rm(self, "singleflightRedisTargets*.cmake", cmake_dir)
         save(self, os.path.join(cmake_dir, self._link_module_name), self._link_module)
 
     _link_module_name = "singleflight_conan_link.cmake"

@@ -50,6 +50,10 @@ class remote_tier {
     outcome kind = outcome::local;
     std::string bytes;                    // the value, or the error's message
     std::shared_ptr<remote_lease> lease;  // lead only
+    /// value, error: how long the shared copy lives on (a copy kept locally
+    /// must not outlive it, or the fleet's copies drift apart); none: the
+    /// full ttl (a fresh commit).
+    std::optional<std::chrono::milliseconds> remaining_ttl;
   };
 
   virtual ~remote_tier() = default;
@@ -72,10 +76,10 @@ class remote_tier {
 /// How values cross processes: specialize `codec<T>` with
 ///   static std::string encode(const T&);
 ///   static T decode(std::string_view);
-/// `std::string` works out of the box. For a type with Boost.JSON conversions
-/// the body is one line each: `boost::json::serialize(boost::json::value_from(v))`
-/// and `boost::json::value_to<T>(boost::json::parse(b))` (Boost.JSON is a
-/// compiled library, so the tier does not impose it).
+/// `std::string` works out of the box. Including <singleflight/json_codec.hpp>
+/// gives a JSON codec to every type that Boost.JSON converts both ways
+/// (tag_invoke, Boost.Describe, standard containers); the program links
+/// Boost::json then (a compiled library, so the tier does not impose it).
 template <class T, class = void>
 struct codec;
 

@@ -10,12 +10,12 @@ namespace singleflight::redis::detail {
 
 enum class script { acquire, renew, commit, fail, count };
 
-// ARGV: token, lease ms. → {1, value} | {2} (leader) | {3, holder, lease pttl}
+// ARGV: token, lease ms. → {1, value, value pttl} | {2} (leader) | {3, holder, lease pttl}
 // SET NX GET answers with the holder: our own token means a retried
 // acquire that had in fact succeeded.
 inline constexpr const char* acquire_lua = R"(
 local v = redis.call('GET', KEYS[1])
-if v then return {1, v} end
+if v then return {1, v, redis.call('PTTL', KEYS[1])} end
 local cur = redis.call('SET', KEYS[2], ARGV[1], 'NX', 'GET', 'PX', ARGV[2])
 if (not cur) or cur == ARGV[1] then return {2} end
 return {3, cur, redis.call('PTTL', KEYS[2])}

@@ -198,6 +198,13 @@ class tier_impl final : public tier, public std::enable_shared_from_this<tier_im
     c.bytes = stored.empty() ? std::string() : stored.substr(1);
     return c;
   }
+  // One read from Redis by acquire: {1, stored, pttl}.
+  claim_result answer(const reply& r) {
+    claim_result c = answer(r.elements[1].str);
+    if (r.elements.size() > 2 && r.elements[2].integer >= 0)
+      c.remaining_ttl = std::chrono::milliseconds(r.elements[2].integer);
+    return c;
+  }
 
   claim_result lead(const key_names& k, const std::string& token) {
     ++leads_;
@@ -237,7 +244,7 @@ class tier_impl final : public tier, public std::enable_shared_from_this<tier_im
       }
       if (r.elements[0].integer == 1) {
         ++self->hits_;
-        co_return self->answer(r.elements[1].str);
+        co_return self->answer(r);
       }
       if (r.elements[0].integer == 2) co_return self->lead(k, token);
       auto following = self->follow(k, token, r.elements[1].str);
@@ -246,7 +253,25 @@ class tier_impl final : public tier, public std::enable_shared_from_this<tier_im
     } catch (const system_error& e) {
       if (!ours(e)) throw;
       self->trip();
+      // A timed-out acquire was written and may yet win the lease when
+      // Redis wakes: give it back, in the queue behind that acquire (one
+      // connection, replies in order), so the fleet does not wait out a
+      // lease that nobody here will commit.
+      if (e.code() == errc::timeout) self->give_back_later(k, token);
       co_return self->local();
+    }
+  }
+
+  void give_back_later(const key_names& k, const std::string& token) {
+    asio::co_spawn(strand_, give_back_quietly(shared_from_this(), k, token), asio::detached);
+  }
+
+  static asio::awaitable<void> give_back_quietly(std::shared_ptr<tier_impl> self, key_names k, std::string token) {
+    try {
+      auto giving = self->give_back(k, token);
+      co_await std::move(giving);
+    } catch (const system_error&) {
+      // Redis still away: the lease expires on its own.
     }
   }
 
@@ -291,7 +316,7 @@ class tier_impl final : public tier, public std::enable_shared_from_this<tier_im
       }
       if (r.elements[0].integer == 1) {
         ++hits_;
-        co_return answer(r.elements[1].str);
+        co_return answer(r);
       }
       if (r.elements[0].integer == 2) co_return lead(k, token);
       if (r.elements[1].str != holder) {

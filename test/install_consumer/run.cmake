@@ -1,7 +1,9 @@
 # SPDX-License-Identifier: BSL-1.0
 # Builds and installs singleflight into a fresh prefix, then configures,
-# builds and runs a consumer that finds it with find_package.
-foreach(var SOURCE_DIR WORK_DIR CXX_COMPILER)
+# builds and runs a consumer that finds it with find_package. WITH_REDIS:
+# whether the package has its component redis (the Redis tier), which the
+# consumer then links too; without it, asking for it must fail clearly.
+foreach(var SOURCE_DIR WORK_DIR CXX_COMPILER WITH_REDIS)
   if(NOT DEFINED ${var})
     message(FATAL_ERROR "run.cmake: ${var} is not set")
   endif()
@@ -29,8 +31,36 @@ foreach(f include/singleflight/async_group.hpp lib/cmake/singleflight/singleflig
     message(FATAL_ERROR "not installed: ${f}")
   endif()
 endforeach()
+if(WITH_REDIS)
+  foreach(f lib/libsingleflight_redis.a lib/cmake/singleflight/singleflightRedisTargets.cmake
+            include/singleflight/redis.hpp)
+    if(NOT EXISTS ${prefix}/${f})
+      message(FATAL_ERROR "not installed: ${f}")
+    endif()
+  endforeach()
+endif()
 run(${CMAKE_COMMAND} -S ${CMAKE_CURRENT_LIST_DIR} -B ${WORK_DIR}/consumer -G Ninja
-    -DCMAKE_CXX_COMPILER=${CXX_COMPILER} -DCMAKE_PREFIX_PATH=${prefix})
+    -DCMAKE_CXX_COMPILER=${CXX_COMPILER} -DCMAKE_PREFIX_PATH=${prefix}
+    -DSINGLEFLIGHT_CONSUMER_REDIS=${WITH_REDIS})
 run(${CMAKE_COMMAND} --build ${WORK_DIR}/consumer)
 run(${WORK_DIR}/consumer/consumer)
 run(${WORK_DIR}/consumer/conventions)
+if(WITH_REDIS)
+  run(${WORK_DIR}/consumer/redis_consumer)
+endif()
+
+# A component the package lacks fails at find_package, saying which and why.
+function(expect_missing component expected)
+  execute_process(COMMAND ${CMAKE_COMMAND} -S ${CMAKE_CURRENT_LIST_DIR}/component -B ${WORK_DIR}/component-${component}
+                          -G Ninja -DCMAKE_CXX_COMPILER=${CXX_COMPILER} -DCMAKE_PREFIX_PATH=${prefix}
+                          -DCOMPONENT=${component}
+                  RESULT_VARIABLE rc OUTPUT_VARIABLE out ERROR_VARIABLE err)
+  string(REGEX REPLACE "[ \t\r\n]+" " " said "${out}${err}")  # CMake wraps its messages
+  if(rc EQUAL 0 OR NOT said MATCHES "${expected}")
+    message(FATAL_ERROR "find_package(singleflight COMPONENTS ${component}) should fail with \"${expected}\":\n${out}${err}")
+  endif()
+endfunction()
+expect_missing(no_such_component "singleflight has no component 'no_such_component'")
+if(NOT WITH_REDIS)
+  expect_missing(redis "singleflight component redis: this singleflight was installed without it")
+endif()

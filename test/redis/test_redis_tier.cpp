@@ -9,6 +9,7 @@
 #include <singleflight/cache.hpp>
 
 #include "support/fixture.hpp"
+#include "support/manual_clock.hpp"
 
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/bind_cancellation_slot.hpp>
@@ -27,6 +28,9 @@ using namespace std::chrono_literals;
 using clock_type = std::chrono::steady_clock;
 using cache_type = singleflight::Cache<std::string, std::string, singleflight::DefaultHash<std::string>,
                                        singleflight::DefaultKeyEqual<std::string>, clock_type>;
+// A cache whose clock the test moves (Redis keeps its own, real time).
+using manual_cache = singleflight::Cache<std::string, std::string, singleflight::DefaultHash<std::string>,
+                                         singleflight::DefaultKeyEqual<std::string>, sftest::manual_clock>;
 
 namespace {
 
@@ -507,6 +511,223 @@ BOOST_AUTO_TEST_CASE(ten_thousand_keys_use_two_connections_per_process) {
                                         << sb.failures);
   BOOST_TEST(loads.load() == keys);
   for (auto& r : rs) BOOST_TEST((r->value && *r->value == "v"));
+}
+
+// A copy read from Redis lives locally no longer than Redis's own: B reads
+// A's value halfway through its ttl, and B's copy expires with Redis's, not
+// a full ttl after B read it.
+BOOST_AUTO_TEST_CASE(copy_read_from_redis_expires_with_redis) {
+  sftest::manual_clock::reset();
+  singleflight::CacheOptions opts;
+  opts.ttl = 600ms;
+  instance a(ioc.get_executor(), cfg(), opts);
+  auto tb = redis::tier::make(ioc.get_executor(), cfg());
+  auto ob = opts;
+  ob.remote = tb;
+  manual_cache b(ioc.get_executor(), ob);
+  std::atomic<int> loads{0};
+  auto ra = sftest::spawn(ioc.get_executor(), a.cache->get("k", counted_loader{&loads, "v", 10ms, ""}));
+  BOOST_REQUIRE(run_until([&] { return ra->done.load(); }));
+  BOOST_REQUIRE(loads.load() == 1);
+  run_for(300ms);  // half the ttl, in Redis's time
+  const long long left = std::stoll(server.admin({"PTTL", "t:{k}"}));
+  BOOST_REQUIRE_MESSAGE(left > 0 && left <= 300, "PTTL " << left);
+
+  auto rb = sftest::spawn(ioc.get_executor(), b.get("k", counted_loader{&loads, "mine", 10ms, ""}));
+  BOOST_REQUIRE(run_until([&] { return rb->done.load(); }));
+  BOOST_TEST((rb->value && *rb->value == "v"));
+  BOOST_TEST(loads.load() == 1);
+  BOOST_TEST(tb->stats().hits == 1u);  // read from Redis
+
+  // B's clock alone moves 450 ms: past what Redis had left (≤ 300 ms when B
+  // read it), short of the full ttl (600 ms). B's copy has expired, so B
+  // asks Redis again instead of answering from its own copy.
+  sftest::manual_clock::advance(450ms);
+  const auto local_hits = b.stats().hits;
+  auto again = sftest::spawn(ioc.get_executor(), b.get("k", counted_loader{&loads, "v", 10ms, ""}));
+  BOOST_REQUIRE(run_until([&] { return again->done.load(); }));
+  BOOST_TEST((again->value && *again->value == "v"));
+  BOOST_TEST(b.stats().hits == local_hits, "B answered from a copy that outlived Redis's");
+  BOOST_TEST(tb->stats().claims == 2u);
+}
+
+// A follower woken by a fresh commit keeps the value for the full ttl (the
+// shared copy was just written with it).
+BOOST_AUTO_TEST_CASE(value_from_a_fresh_commit_keeps_the_full_ttl) {
+  sftest::manual_clock::reset();
+  singleflight::CacheOptions opts;
+  opts.ttl = 600ms;
+  auto c = cfg();
+  c.lease = 5s;
+  instance a(ioc.get_executor(), c, opts);
+  auto tb = redis::tier::make(ioc.get_executor(), c);
+  auto ob = opts;
+  ob.remote = tb;
+  manual_cache b(ioc.get_executor(), ob);
+  std::atomic<int> loads{0};
+  auto ra = sftest::spawn(ioc.get_executor(), a.cache->get("k", counted_loader{&loads, "v", 300ms, ""}));
+  BOOST_REQUIRE(run_until([&] { return a.tier->stats().leads == 1; }));
+  auto rb = sftest::spawn(ioc.get_executor(), b.get("k", counted_loader{&loads, "mine", 10ms, ""}));
+  BOOST_REQUIRE(run_until([&] { return rb->done.load() && ra->done.load(); }));
+  BOOST_TEST((rb->value && *rb->value == "v"));
+  BOOST_TEST(tb->stats().woken == 1u);
+  sftest::manual_clock::advance(450ms);
+  const auto local_hits = b.stats().hits;
+  auto again = sftest::spawn(ioc.get_executor(), b.get("k", counted_loader{&loads, "mine", 10ms, ""}));
+  BOOST_REQUIRE(run_until([&] { return again->done.load(); }));
+  BOOST_TEST(b.stats().hits == local_hits + 1);
+  BOOST_TEST(tb->stats().claims == 1u);
+}
+
+// Followers cancelled while they wait for the leader's publish: each leaves
+// at once; an instance whose last caller left drops its subscription and
+// takes no lease; the leader and the other followers still get the value.
+BOOST_AUTO_TEST_CASE(follower_cancelled_while_waiting_leaves_at_once) {
+  auto c = cfg();
+  c.lease = 20s;
+  c.command_timeout = 1s;
+  c.poll_min = c.poll_max = 10s;  // only the publish or the cancellation ends a wait
+  instance a(ioc.get_executor(), c), b(ioc.get_executor(), c), d(ioc.get_executor(), c);
+  std::atomic<int> loads{0};
+  asio::steady_timer gate(ioc, asio::steady_timer::time_point::max());
+  auto ra = sftest::spawn(ioc.get_executor(), a.cache->get("k", gated_loader{&loads, &gate}));
+  BOOST_REQUIRE(run_until([&] { return a.tier->stats().leads == 1; }));
+
+  // B has one caller, D two; each is cancelled alone through its own slot.
+  struct caller {
+    asio::cancellation_signal sig;
+    std::atomic<bool> done{false};
+    std::exception_ptr error;
+    std::string value;
+  };
+  auto call = [&](cache_type& cache, caller& who) {
+    cache.async_get("k", counted_loader{&loads, "mine", 10ms, ""},
+                    asio::bind_cancellation_slot(who.sig.slot(), [&who](std::exception_ptr e, std::string v) {
+                      who.error = e;
+                      who.value = std::move(v);
+                      who.done = true;
+                    }));
+  };
+  caller b1, d1, d2;
+  call(*b.cache, b1);
+  call(*d.cache, d1);
+  call(*d.cache, d2);
+  const std::string numsub_2 = "t:d:{k}\n2", numsub_1 = "t:d:{k}\n1", numsub_0 = "t:d:{k}\n0";
+  BOOST_REQUIRE(run_until([&] { return server.admin({"PUBSUB", "NUMSUB", "t:d:{k}"}) == numsub_2; }));
+
+  for (caller* who : {&b1, &d1}) {
+    const auto start = clock_type::now();
+    who->sig.emit(asio::cancellation_type::terminal);
+    BOOST_REQUIRE(run_until([&] { return who->done.load(); }, 5s));
+    BOOST_TEST(since(start) < c.command_timeout, "a cancelled follower took " << since(start).count() << " ms");
+    BOOST_TEST(singleflight::error_code_of(who->error) == asio::error::operation_aborted);
+  }
+  // B's last caller left: its subscription goes; D's remaining caller keeps
+  // D's. The lease is still the leader's.
+  BOOST_TEST(run_until([&] { return server.admin({"PUBSUB", "NUMSUB", "t:d:{k}"}) == numsub_1; }, 5s),
+             "B's subscription outlived its last caller");
+  BOOST_TEST(b.tier->stats().leads == 0u);
+  BOOST_TEST(!d2.done.load());
+
+  gate.cancel();
+  BOOST_REQUIRE(run_until([&] { return ra->done.load() && d2.done.load(); }));
+  BOOST_TEST((ra->value && *ra->value == "v"));
+  BOOST_TEST(!d2.error);
+  BOOST_TEST(d2.value == "v");
+  BOOST_TEST(loads.load() == 1);
+  BOOST_TEST(run_until([&] { return server.admin({"PUBSUB", "NUMSUB", "t:d:{k}"}) == numsub_0; }, 5s));
+  BOOST_TEST(!server.exists("t:l:{k}"));
+  BOOST_TEST(server.admin({"GET", "t:{k}"}) == "vv");
+}
+
+// A command that times out after it was written (Redis frozen with the
+// commands in its socket): the caller goes local within the deadline and the
+// breaker opens. Later commands are written behind the timed-out ones while
+// Redis is still frozen; when it thaws, every reply comes at once, and each
+// must go to its own command (the connection's replies are in FIFO order, so
+// a late reply dropped out of turn would shift every later one).
+BOOST_AUTO_TEST_CASE(late_reply_is_never_matched_to_a_later_command) {
+  auto c = cfg();
+  c.command_timeout = 500ms;  // room for the later commands' replies after the thaw
+  c.breaker_backoff = 300ms;
+  c.lease = 5s;
+  auto connected = sftest::spawn(ioc.get_executor(), redis::tier::connect(ioc.get_executor(), c));
+  BOOST_REQUIRE(run_until([&] { return connected->done.load(); }));
+  BOOST_REQUIRE(!connected->error);
+  auto t = *connected->value;
+  singleflight::CacheOptions opts;
+  opts.remote = t;
+  cache_type cache(ioc.get_executor(), opts);
+  // Each key's value in Redis names its key: a reply given to the wrong
+  // command shows as a wrong value.
+  for (const char* k : {"p1", "p2", "p3", "q1", "q2", "q3"})
+    server.admin({"SET", std::string("t:{") + k + "}", std::string("vfrom-redis-") + k, "PX", "60000"});
+  std::atomic<int> loads{0};
+
+  server.freeze();
+  const auto frozen = clock_type::now();
+  results stalled;
+  for (const char* k : {"p1", "p2", "p3"})
+    stalled.push_back(sftest::spawn(ioc.get_executor(), cache.get(k, counted_loader{&loads, "local", 10ms, ""})));
+  BOOST_REQUIRE(all_done(stalled, 5s));
+  const auto took = since(frozen);
+  BOOST_TEST(took < c.command_timeout + 500ms, "the stalled claims took " << took.count() << " ms");
+  for (auto& r : stalled) BOOST_TEST((r->value && *r->value == "local"));
+  BOOST_TEST(t->breaker_open());
+  BOOST_TEST(t->stats().failures >= 1u);
+  BOOST_REQUIRE(loads.load() == 3);
+
+  BOOST_REQUIRE(run_until([&] { return !t->breaker_open(); }, 5s));
+  const auto claims = t->stats().claims, local = t->stats().local;
+  std::vector<std::pair<std::string, std::shared_ptr<sftest::result<std::string>>>> later;
+  for (const char* k : {"q1", "q2", "q3"})
+    later.emplace_back(k, sftest::spawn(ioc.get_executor(), cache.get(k, counted_loader{&loads, "local", 10ms, ""})));
+  BOOST_REQUIRE(run_until([&] { return t->stats().claims == claims + 3; }));
+  run_for(20ms);  // the commands are written
+  server.thaw();
+  for (auto& [k, r] : later) {
+    BOOST_TEST_CONTEXT("key " << k) {
+      BOOST_REQUIRE(run_until([&] { return r->done.load(); }));
+      BOOST_TEST(r->value.value_or("(no value)") == "from-redis-" + k);
+    }
+  }
+  BOOST_TEST(t->stats().local == local);  // answered by Redis, not by a fallback
+  BOOST_TEST(loads.load() == 3);
+}
+
+// A claim's acquire times out while Redis is frozen, then runs when it thaws
+// and wins the lease: the lease is given back right after (the caller loaded
+// locally and will not commit), not left for the fleet to wait out.
+BOOST_AUTO_TEST_CASE(lease_won_by_a_timed_out_acquire_is_given_back) {
+  auto c = cfg();
+  c.command_timeout = 250ms;
+  c.lease = 20s;
+  auto connected = sftest::spawn(ioc.get_executor(), redis::tier::connect(ioc.get_executor(), c));
+  BOOST_REQUIRE(run_until([&] { return connected->done.load(); }));
+  BOOST_REQUIRE(!connected->error);
+  auto t = *connected->value;
+  singleflight::CacheOptions opts;
+  opts.remote = t;
+  cache_type cache(ioc.get_executor(), opts);
+  std::atomic<int> loads{0};
+  server.freeze();
+  auto r = sftest::spawn(ioc.get_executor(), cache.get("cold", counted_loader{&loads, "local", 10ms, ""}));
+  BOOST_REQUIRE(run_until([&] { return r->done.load(); }, 5s));
+  BOOST_TEST((r->value && *r->value == "local"));
+  BOOST_TEST(t->stats().local == 1u);
+  run_for(50ms);  // the give-back is written behind the acquire
+  server.thaw();
+  // Once Redis has run the late acquire (the only EVALSHA so far, and the
+  // give-back behind it in the same read), no lease is left: it would
+  // last 20 s.
+  auto evalsha_calls = [&] {
+    const std::string info = server.admin({"INFO", "commandstats"});
+    const auto at = info.find("cmdstat_evalsha:calls=");
+    return at == std::string::npos ? 0 : std::stoi(info.substr(at + 22));
+  };
+  BOOST_REQUIRE(run_until([&] { return evalsha_calls() >= 1; }, 5s));
+  BOOST_TEST(run_until([&] { return !server.exists("t:l:{cold}"); }, 2s),
+             "the lease won by the timed-out acquire was left behind");
 }
 
 // A cache without a tier is untouched by all this: no Redis, plain local

@@ -83,7 +83,8 @@ class cache_load {
     }
     const auto took = std::chrono::duration_cast<typename Clock::duration>(timer::now() - start);
     if (auto store = store_.lock())
-      store->shard(key()).load_done(key(), lease_, end, value ? &*value : nullptr, error, took, Clock::now());
+      store->shard(key()).load_done(key(), lease_, end, value ? &*value : nullptr, error, took, Clock::now(),
+                                    shared_until_);
     if (error) std::rethrow_exception(error);
     co_return std::move(*value);
   }
@@ -113,6 +114,7 @@ class cache_load {
     std::string bytes = key_bytes(key_);
     boost::asio::awaitable<remote_tier::claim_result> claiming = tier.claim(std::move(bytes));
     remote_tier::claim_result c = co_await std::move(claiming);
+    if (c.remaining_ttl) shared_until_ = Clock::now() + std::chrono::ceil<typename Clock::duration>(*c.remaining_ttl);
     if (c.kind == remote_tier::outcome::value) co_return codec<Value>::decode(c.bytes);
     if (c.kind == remote_tier::outcome::error) throw remote_error(c.bytes);
     std::optional<Value> value;
@@ -160,6 +162,9 @@ class cache_load {
   F loader_;
   std::uint64_t lease_;
   std::uint64_t seen_serial_;
+  // When the fleet's copy of a value (or failure) read from the tier
+  // expires: the local copy must not outlive it.
+  std::optional<typename Clock::time_point> shared_until_;
 };
 
 }  // namespace singleflight::detail

@@ -26,6 +26,7 @@
 
 #include <boost/unordered/unordered_flat_map.hpp>
 
+#include <algorithm>
 #include <chrono>
 #include <cstdint>
 #include <exception>
@@ -170,9 +171,11 @@ class alignas(64) cache_shard {
 
   /// The end of a load that ran under `lease`: stores its value or its
   /// failure if the lease still holds. `value` is null unless `end` is value.
+  /// `expires`: a copy of a shared value (another process's load) is fresh
+  /// no longer than the shared one, even when that ends before the ttl.
   template <class K>
   void load_done(const hashed<const K&>& key, std::uint64_t lease, load_end end, const Value* value, std::exception_ptr error,
-                 duration took, time_point now) {
+                 duration took, time_point now, std::optional<time_point> expires = std::nullopt) {
     std::lock_guard lock(mutex_);
     if (end == load_end::failure) ++stats_.load_failures;
     auto lit = leases_.find(key);
@@ -194,13 +197,13 @@ class alignas(64) cache_shard {
       entry& e = upsert(it, key);
       e.value = Value();
       e.error = std::move(error);
-      e.fresh_until = e.serve_until = add(now, error_ttl_);
+      e.fresh_until = e.serve_until = expires ? (std::min)(add(now, error_ttl_), *expires) : add(now, error_ttl_);
       e.load_time = took;
       e.serial = ++ids_;
       e.no_refresh_before = {};
       return;
     }
-    store_value(upsert(it, key), *value, now, took);
+    store_value(upsert(it, key), *value, now, took, expires);
   }
 
   /// A background refresh ended (delivered to its handler).
@@ -332,10 +335,10 @@ class alignas(64) cache_shard {
   }
 
   template <class V>
-  void store_value(entry& e, V&& v, time_point now, duration took) {
+  void store_value(entry& e, V&& v, time_point now, duration took, std::optional<time_point> expires = std::nullopt) {
     e.value = std::forward<V>(v);
     e.error = nullptr;
-    e.fresh_until = add(now, ttl_);
+    e.fresh_until = expires ? (std::min)(add(now, ttl_), *expires) : add(now, ttl_);
     e.serve_until = add(e.fresh_until, stale_ttl_);
     e.no_refresh_before = {};
     e.load_time = took;
