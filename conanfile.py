@@ -73,6 +73,8 @@ class SingleflightConan(ConanFile):
         tc.cache_variables["SINGLEFLIGHT_BUILD_BENCH"] = False
         tc.cache_variables["SINGLEFLIGHT_BUILD_FUZZ"] = False
         tc.cache_variables["SINGLEFLIGHT_INSTALL"] = True
+        # The recipe declares one component; the Redis tier is not packaged.
+        tc.cache_variables["SINGLEFLIGHT_REDIS"] = "OFF"
         tc.generate()
         CMakeDeps(self).generate()
 
@@ -91,10 +93,6 @@ class SingleflightConan(ConanFile):
         cmake_dir = os.path.join(self.package_folder, "lib", "cmake", "singleflight")
         rm(self, "singleflightConfig*.cmake", cmake_dir)
         rm(self, "singleflightTargets*.cmake", cmake_dir)
-        # The Redis tier is installed when the build found hiredis, but the
-        # recipe does not declare it (no with_redis option yet): drop its
-        # export file too, so package_info()'s one target is all there is.
-        rm(self, "singleflightRedisTargets*.cmake", cmake_dir)
         save(self, os.path.join(cmake_dir, self._link_module_name), self._link_module)
 
     _link_module_name = "singleflight_conan_link.cmake"
