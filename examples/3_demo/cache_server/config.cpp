@@ -19,6 +19,10 @@ Serves GET /item/<id> (JSON; ids 1..N) and GET /stats on 127.0.0.1.
                          printed as "listening on 127.0.0.1:PORT"
   --threads N            threads running the server (default: one per core)
   --db-threads N         threads running SQLite queries (default 4)
+  --db-nice N            nice value of those threads, 0..19 (default 0); the
+                         queries stand in for a database on another machine,
+                         and 19 keeps them from delaying the server's threads
+                         on a machine with few cores
   --cache-ttl-ms N       how long a loaded item is served from memory (1000)
   --stale-ttl-ms N       after the ttl, serve the stale item for up to N ms more
                          while one background query refreshes it (default 0:
@@ -55,6 +59,7 @@ Config parse_config(int argc, char** argv) {
   cl.integer("--port", c.port, 0, 65535);
   cl.integer("--threads", c.threads, 1, 256);
   cl.integer("--db-threads", c.db_threads, 1, 256);
+  cl.integer("--db-nice", c.db_nice, 0, 19);
   cl.milliseconds("--cache-ttl-ms", c.cache_ttl, 0, big);
   cl.milliseconds("--stale-ttl-ms", c.stale_ttl, 0, big);
   cl.milliseconds("--error-ttl-ms", c.error_ttl, 0, big);

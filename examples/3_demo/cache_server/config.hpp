@@ -19,6 +19,7 @@ struct Config {
   std::uint16_t port = 0;                              // --port N (0: any free port)
   int threads = 0;                                     // --threads N (0: one per core)
   int db_threads = 4;                                  // --db-threads N
+  int db_nice = 0;                                     // --db-nice N: of the db threads
   std::chrono::milliseconds cache_ttl{1000};           // --cache-ttl-ms N
   std::chrono::milliseconds stale_ttl{0};              // --stale-ttl-ms N
   std::chrono::milliseconds error_ttl{0};              // --error-ttl-ms N

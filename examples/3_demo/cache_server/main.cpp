@@ -10,6 +10,7 @@
 #include "item_service.hpp"
 #include "listener.hpp"
 #include "server_stats.hpp"
+#include "thread_priority.hpp"
 
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
@@ -50,6 +51,7 @@ int serve(const Config& config) {
   asio::io_context ioc(config.threads);
   // SQLite calls block: they run here, never on the io_context's threads.
   asio::thread_pool pool(static_cast<std::size_t>(config.db_threads));
+  if (config.db_nice != 0) set_pool_nice(pool, static_cast<std::size_t>(config.db_threads), config.db_nice);
   singleflight::CacheOptions cache;
   cache.ttl = config.cache_ttl;
   cache.stale_ttl = config.stale_ttl;
@@ -65,10 +67,10 @@ int serve(const Config& config) {
   asio::co_spawn(ioc, accept_loop(acceptor, ctx), asio::detached);
 
   fmt::print("cache_server: db {} (items 1..{}), coalescing {}, cache ttl {} ms, stale ttl {} ms, error ttl {} ms, "
-             "{} threads, {} db threads{}{}\n",
+             "{} threads, {} db threads{}{}{}\n",
              config.db, max_id, config.coalesce ? "on" : "off", config.cache_ttl.count(),
              config.coalesce ? config.stale_ttl.count() : 0, config.coalesce ? config.error_ttl.count() : 0, config.threads,
-             config.db_threads,
+             config.db_threads, config.db_nice != 0 ? fmt::format(" (nice {})", config.db_nice) : "",
              config.query_delay.count() > 0 ? fmt::format(", query delay {} ms", config.query_delay.count()) : "",
              config.redis_host.empty() ? "" : fmt::format(", fleet cache on redis {}:{}", config.redis_host, config.redis_port));
   fmt::print("listening on 127.0.0.1:{}\n", acceptor.local_endpoint().port());

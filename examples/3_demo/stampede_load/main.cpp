@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: BSL-1.0
 // stampede_load: a cache stampede on demand. Many keep-alive connections ask
 // cache_server for a few hot items, long enough for their cache entries to
-// expire several times; the summary says how many database queries that cost.
+// expire several times, back to back or at a fixed rate; the summary says
+// how many database queries that cost, and the latency.
 #include "load_run.hpp"
 #include "options.hpp"
 #include "server_stats.hpp"
@@ -43,9 +44,11 @@ asio::awaitable<std::string> measure(const Options& options) {
   LoadResult r = co_await run_load(options, servers);
   const std::uint64_t loads_after = co_await fleet_origin_loads(servers);
   std::sort(r.latencies_us.begin(), r.latencies_us.end());
-  co_return fmt::format("requests={} origin_loads={} errors={} p50_ms={:.2f} p99_ms={:.2f}", r.requests,
-                        loads_after - loads_before, r.errors, percentile_ms(r.latencies_us, 50),
-                        percentile_ms(r.latencies_us, 99));
+  std::string line = fmt::format("requests={} origin_loads={} errors={} p50_ms={:.2f} p99_ms={:.2f}", r.requests,
+                                 loads_after - loads_before, r.errors, percentile_ms(r.latencies_us, 50),
+                                 percentile_ms(r.latencies_us, 99));
+  if (options.rate > 0) line += fmt::format(" rate={} late={}", options.rate, r.late);
+  co_return line;
 }
 }  // namespace
 

@@ -17,6 +17,7 @@ struct Options {
   std::chrono::milliseconds duration{6000};       // --duration-ms N
   int hot_ids = 8;                                // --ids N: request items 1..N
   std::chrono::milliseconds timeout{5000};        // --timeout-ms N: per request
+  std::uint32_t rate = 0;                         // --rate R: requests/s in all, open loop; 0: closed loop
   std::string summary_file;                       // --summary-file PATH
 };
 
