@@ -104,6 +104,14 @@ struct fleet : sftest::io_fixture {
         limit);
   }
 
+  // A tier connected with `c` (connect's errors fail the test).
+  std::shared_ptr<redis::tier> connected_tier(const redis::config& c) {
+    auto connected = sftest::spawn(ioc.get_executor(), redis::tier::connect(ioc.get_executor(), c));
+    BOOST_REQUIRE(run_until([&] { return connected->done.load(); }));
+    BOOST_REQUIRE(!connected->error);
+    return *connected->value;
+  }
+
   // Runs the io_context for `d` (timers and I/O only progress while it runs).
   void run_for(std::chrono::milliseconds d) {
     const auto until = clock_type::now() + d;
@@ -314,11 +322,9 @@ BOOST_AUTO_TEST_CASE(caller_cancelled_during_acquire_leaves_no_lease) {
   auto c = cfg();
   c.lease = 5s;
   c.command_timeout = 2s;
-  auto connected = sftest::spawn(ioc.get_executor(), redis::tier::connect(ioc.get_executor(), c));
-  BOOST_REQUIRE(run_until([&] { return connected->done.load(); }));
-  BOOST_REQUIRE(!connected->error);
+  auto t = connected_tier(c);
   singleflight::CacheOptions opts;
-  opts.remote = *connected->value;
+  opts.remote = t;
   cache_type cache(ioc.get_executor(), opts);
   std::atomic<int> loads{0};
   server.freeze();
@@ -334,7 +340,7 @@ BOOST_AUTO_TEST_CASE(caller_cancelled_during_acquire_leaves_no_lease) {
                     }
                     done = true;
                   }));
-  BOOST_REQUIRE(run_until([&] { return (*connected->value)->stats().claims == 1; }));
+  BOOST_REQUIRE(run_until([&] { return t->stats().claims == 1; }));
   run_for(50ms);
   sig.emit(asio::cancellation_type::terminal);
   BOOST_REQUIRE(run_until([&] { return done.load(); }));
@@ -651,10 +657,7 @@ BOOST_AUTO_TEST_CASE(late_reply_is_never_matched_to_a_later_command) {
   c.command_timeout = 500ms;  // room for the later commands' replies after the thaw
   c.breaker_backoff = 300ms;
   c.lease = 5s;
-  auto connected = sftest::spawn(ioc.get_executor(), redis::tier::connect(ioc.get_executor(), c));
-  BOOST_REQUIRE(run_until([&] { return connected->done.load(); }));
-  BOOST_REQUIRE(!connected->error);
-  auto t = *connected->value;
+  auto t = connected_tier(c);
   singleflight::CacheOptions opts;
   opts.remote = t;
   cache_type cache(ioc.get_executor(), opts);
@@ -702,10 +705,7 @@ BOOST_AUTO_TEST_CASE(lease_won_by_a_timed_out_acquire_is_given_back) {
   auto c = cfg();
   c.command_timeout = 250ms;
   c.lease = 20s;
-  auto connected = sftest::spawn(ioc.get_executor(), redis::tier::connect(ioc.get_executor(), c));
-  BOOST_REQUIRE(run_until([&] { return connected->done.load(); }));
-  BOOST_REQUIRE(!connected->error);
-  auto t = *connected->value;
+  auto t = connected_tier(c);
   singleflight::CacheOptions opts;
   opts.remote = t;
   cache_type cache(ioc.get_executor(), opts);
