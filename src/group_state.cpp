@@ -5,10 +5,6 @@
 
 #include <boost/asio/error.hpp>
 #include <boost/asio/execution/context.hpp>
-#include <boost/asio/execution/outstanding_work.hpp>
-#include <boost/asio/io_context.hpp>
-#include <boost/asio/prefer.hpp>
-#include <boost/asio/strand.hpp>
 #include <boost/asio/post.hpp>
 #include <boost/asio/query.hpp>
 #include <boost/system/system_error.hpp>
@@ -53,32 +49,6 @@ void emit_cancellation(flight_base& f) noexcept {
   if (!f.loader_started || f.cancellation_emitted || !f.running()) return;
   f.cancellation_emitted = true;
   f.loader_signal.emit(boost::asio::cancellation_type::terminal);
-}
-
-void keep_executor_busy(flight_base& f, const boost::asio::any_io_executor& ex) noexcept {
-  if (f.work_taken.load(std::memory_order_acquire) != flight_base::work_state::none) return;
-  try {
-    // The work is the io_context's, not the strand's: no strand reference to
-    // count, and no type-erased prefer.
-    using io_strand = boost::asio::strand<boost::asio::io_context::executor_type>;
-    if (const auto* s = ex.target<io_strand>())
-      f.work = boost::asio::prefer(s->get_inner_executor(), boost::asio::execution::outstanding_work.tracked);
-    else
-      f.work = boost::asio::prefer(ex, boost::asio::execution::outstanding_work.tracked);
-  } catch (...) {
-    // No memory for a large executor's copy: the loader runs on untracked.
-    return;
-  }
-  auto expected = flight_base::work_state::none;
-  // Release: the end of the loader's thread reads `work` after seeing `taken`.
-  if (!f.work_taken.compare_exchange_strong(expected, flight_base::work_state::taken, std::memory_order_acq_rel))
-    f.work = boost::asio::any_io_executor();  // it ended on another thread meanwhile
-}
-
-void stop_keeping_executor_busy(flight_base& f) noexcept {
-  if (f.work_taken.exchange(flight_base::work_state::ended, std::memory_order_acq_rel) ==
-      flight_base::work_state::taken)
-    f.work = boost::asio::any_io_executor();
 }
 
 group_state::group_state(boost::asio::any_io_executor ex, const Options& opts)

@@ -12,6 +12,8 @@
 #include <boost/asio/awaitable.hpp>
 #include <boost/asio/cancellation_state.hpp>
 #include <boost/asio/dispatch.hpp>
+#include <boost/asio/execution/outstanding_work.hpp>
+#include <boost/asio/prefer.hpp>
 #include <boost/asio/recycling_allocator.hpp>
 #include <boost/asio/this_coro.hpp>
 #include <boost/asio/use_awaitable.hpp>
@@ -149,7 +151,8 @@ class group_impl final : public group_state {
       flight_ref for_thread(&f);
       add_ref();
       group_state_ref core(this);
-      entry_type entry = flight_main(std::move(core), std::move(for_thread), F(std::move(loader)));
+      auto work = boost::asio::prefer(executor(), boost::asio::execution::outstanding_work.tracked);
+      entry_type entry = flight_main(std::move(core), std::move(for_thread), F(std::move(loader)), std::move(work));
       f.add_ref();
       flight_ref for_launcher(&f);
       launcher start{std::move(entry), std::move(for_launcher), loader_ex.executor()};
@@ -176,34 +179,21 @@ class group_impl final : public group_state {
       thread_type thread(std::move(entry), ex, slot, boost::asio::cancellation_state(slot));
       f.loader_started = true;
       thread.launch();  // until the loader first suspends, or ends
-      // Still running: it waits now, perhaps on another context, so the
-      // group's executor is kept busy (this handler keeps it until here).
-      keep_executor_busy(f, ex);
       // Abandoned before it started: cancel_loader()'s emission found no
       // loader to cancel, so it is delivered now that the loader waits.
       if (f.cancel_requested.load(std::memory_order_acquire)) emit_cancellation(f);
     }
   };
 
-  // Ends the loader's thread's hold on the group's executor, when the thread
-  // ends or is destroyed unfinished (its context shuts down).
-  struct work_release {
-    flight_base& f;
-    explicit work_release(flight_base& fl) noexcept : f(fl) {}
-    work_release(const work_release&) = delete;
-    work_release& operator=(const work_release&) = delete;
-    ~work_release() { stop_keeping_executor_busy(f); }
-  };
-
   // The bottom frame of a loader's thread. Its parameters live as long as
   // the thread: the core, the flight (and so the cancellation signal the
-  // thread is connected to, and the unit of work the launcher takes if the
-  // loader suspends), and the loader.
+  // thread is connected to), the loader, and one unit of work on the
+  // group's executor, as co_spawn keeps.
   template <class F>
-  static entry_type flight_main(group_state_ref core, flight_ref ref, F loader) {
+  static entry_type flight_main(group_state_ref core, flight_ref ref, F loader, executor_type work) {
+    (void)work;
     auto& self = static_cast<group_impl&>(*core.get());
     auto& f = static_cast<flight&>(*ref.get());
-    const work_release release_work{f};
     std::exception_ptr error;
     std::optional<Value> value;
     try {
