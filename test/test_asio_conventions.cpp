@@ -148,6 +148,28 @@ BOOST_AUTO_TEST_CASE(a_waiting_handler_keeps_its_executor_busy) {
   group_thread.join();
 }
 
+// A loader that waits keeps work on the group's executor, as co_spawn does:
+// here it waits on another context, and the only caller's handler is bound
+// there too, so nothing else keeps the group's run() from returning before
+// the flight ends on the group's executor.
+BOOST_AUTO_TEST_CASE(a_waiting_loader_keeps_the_groups_executor_busy) {
+  asio::io_context group_ctx, other_ctx;
+  AsyncGroup<int, int> group(group_ctx.get_executor());
+  auto elsewhere = [&]() -> asio::awaitable<int> {
+    asio::steady_timer t(other_ctx, 20ms);
+    co_await t.async_wait(asio::bind_executor(other_ctx, asio::use_awaitable));
+    co_return 4;
+  };
+  int got = 0;
+  group.async_do(1, elsewhere, asio::bind_executor(other_ctx, [&](std::exception_ptr, int v) { got = v; }));
+  // Without the loader's work, run() returns as soon as the loader suspends,
+  // and the flight's end, posted back to the group's executor, never runs.
+  std::thread group_thread([&] { group_ctx.run(); });
+  other_ctx.run_for(10s);  // returns once the caller has its value
+  group_thread.join();     // returns once the flight has ended
+  BOOST_TEST(got == 4);
+}
+
 BOOST_AUTO_TEST_CASE(async_do_initiation_exposes_the_groups_executor) {
   io_fixture io;
   AsyncGroup<int, int> group(io.ioc.get_executor());
