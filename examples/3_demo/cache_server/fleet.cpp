@@ -3,13 +3,18 @@
 
 #if defined(CACHE_SERVER_HAS_REDIS)
 #include <singleflight/redis.hpp>
+
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/use_future.hpp>
 #endif
 
+#include <chrono>
+#include <future>
 #include <stdexcept>
 
 namespace cache_server {
 
-std::shared_ptr<singleflight::remote_tier> make_fleet_tier(boost::asio::any_io_executor ex, const std::string& host,
+std::shared_ptr<singleflight::remote_tier> make_fleet_tier(boost::asio::io_context& ioc, const std::string& host,
                                                            std::uint16_t port, const std::string& prefix) {
 #if defined(CACHE_SERVER_HAS_REDIS)
   singleflight::redis::config cfg;
@@ -17,9 +22,14 @@ std::shared_ptr<singleflight::remote_tier> make_fleet_tier(boost::asio::any_io_e
   cfg.port = port;
   cfg.prefix = prefix;
   cfg.client_name = "cache_server";
-  return singleflight::redis::tier::make(std::move(ex), std::move(cfg));
+  auto connecting = boost::asio::co_spawn(
+      ioc, singleflight::redis::tier::connect(ioc.get_executor(), std::move(cfg)), boost::asio::use_future);
+  // The tier keeps work on ioc (its connections' reads): run only until the
+  // connection is up, one handler at a time.
+  while (connecting.wait_for(std::chrono::seconds(0)) != std::future_status::ready) ioc.run_one();
+  return connecting.get();
 #else
-  (void)ex;
+  (void)ioc;
   (void)host;
   (void)port;
   (void)prefix;

@@ -6,7 +6,7 @@
 
 #include <singleflight/remote_tier.hpp>
 
-#include <boost/asio/any_io_executor.hpp>
+#include <boost/asio/io_context.hpp>
 #include <boost/json/object.hpp>
 
 #include <cstdint>
@@ -15,10 +15,15 @@
 
 namespace cache_server {
 
-/// A Redis tier for host:port (a numeric or resolvable host). Connects on
-/// first use; while Redis is down or slow every instance coalesces alone.
-/// Throws std::invalid_argument when the server was built without hiredis.
-std::shared_ptr<singleflight::remote_tier> make_fleet_tier(boost::asio::any_io_executor ex, const std::string& host,
+/// A Redis tier for host:port (a numeric or resolvable host), connected
+/// before the server listens, by running `ioc` (not yet serving) until the
+/// connection is up: a bad address or a refused connection stops the server
+/// with Redis's error, and the first requests do not pay for the connection
+/// (under a burst that can take past a command's deadline, sending them to
+/// local loads). Later, while Redis is down or slow, every instance
+/// coalesces alone. Throws std::invalid_argument when the server was built
+/// without hiredis.
+std::shared_ptr<singleflight::remote_tier> make_fleet_tier(boost::asio::io_context& ioc, const std::string& host,
                                                            std::uint16_t port, const std::string& prefix);
 
 /// The tier's counters for /stats; empty without a tier.

@@ -57,7 +57,7 @@ int serve(const Config& config) {
   cache.stale_ttl = config.stale_ttl;
   cache.error_ttl = config.error_ttl;
   if (!config.redis_host.empty())
-    cache.remote = make_fleet_tier(ioc.get_executor(), config.redis_host, config.redis_port, config.redis_prefix);
+    cache.remote = make_fleet_tier(ioc, config.redis_host, config.redis_port, config.redis_prefix);
   ItemService items(ioc.get_executor(), pool, db, cache, config.coalesce);
   const ServerContext ctx{items, db, stats, max_id, config.request_timeout, config.idle_timeout};
 
