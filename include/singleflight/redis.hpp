@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: BSL-1.0
 // Fleet-wide coalescing for singleflight::Cache on Redis: give a cache
-// `CacheOptions::remote = redis::make_tier(ex, cfg)` and one process of all
+// `CacheOptions::remote = co_await redis::tier::connect(ex, cfg)` and one process of all
 // those sharing the Redis loads each missing key; the others get its value.
 #ifndef SINGLEFLIGHT_REDIS_HPP
 #define SINGLEFLIGHT_REDIS_HPP
@@ -51,7 +51,9 @@ class tier : public remote_tier {
   /// Connects (and checks AUTH) at once; throws system_error with errc on a
   /// bad address, a refused connection or AUTH, or a timeout.
   static boost::asio::awaitable<std::shared_ptr<tier>> connect(boost::asio::any_io_executor ex, config cfg);
-  /// Does not connect until first use; failures then go local.
+  /// Does not connect until first use; failures then go local. Under a
+  /// burst the first claims wait for the connection, and past their
+  /// deadline they load locally: prefer connect at startup.
   static std::shared_ptr<tier> make(boost::asio::any_io_executor ex, config cfg);
 
   virtual tier_stats stats() const = 0;
