@@ -1,9 +1,15 @@
 // SPDX-License-Identifier: BSL-1.0
 #include <singleflight/detail/flight_table.hpp>
 
+#include <limits>
+#include <mutex>
+
 namespace singleflight::detail {
 
-flight_table::flight_table(const Options& opts, loader_canceller canceller) : options_(opts), canceller_(canceller) {}
+flight_table::flight_table(const Options& opts, loader_canceller canceller)
+    : options_(opts),
+      canceller_(canceller),
+      bounded_(opts.max_in_flight != (std::numeric_limits<std::size_t>::max)()) {}
 
 void flight_table::link(flight_node& f, waiter_base& w) noexcept {
   w.flight = &f;
@@ -32,114 +38,144 @@ void flight_table::unlink(flight_node& f, waiter_base& w) noexcept {
   --f.waiters;
 }
 
-void flight_table::unlink_flight(flight_node& f) noexcept {
-  if (f.state == flight_state::linked) table_.erase(&f);
+void flight_table::erase_linked(shard& s, flight_node& f) noexcept {
+  if (f.state != flight_state::linked) return;
+  s.flights.erase(&f);
+  unreserve_linked(1);
 }
 
-void flight_table::live_push(flight_node& f) noexcept {
+void flight_table::live_push(shard& s, flight_node& f) noexcept {
   f.live_prev = nullptr;
-  f.live_next = live_head_;
-  if (live_head_ != nullptr) live_head_->live_prev = &f;
-  live_head_ = &f;
+  f.live_next = s.live_head;
+  if (s.live_head != nullptr) s.live_head->live_prev = &f;
+  s.live_head = &f;
 }
 
-void flight_table::live_erase(flight_node& f) noexcept {
+void flight_table::live_erase(shard& s, flight_node& f) noexcept {
   if (f.live_prev != nullptr)
     f.live_prev->live_next = f.live_next;
   else
-    live_head_ = f.live_next;
+    s.live_head = f.live_next;
   if (f.live_next != nullptr) f.live_next->live_prev = f.live_prev;
   f.live_prev = f.live_next = nullptr;
 }
 
-void flight_table::abandon(flight_node& f) noexcept {
-  unlink_flight(f);
+void flight_table::abandon(shard& s, flight_node& f) noexcept {
+  erase_linked(s, f);
   f.state = flight_state::abandoned;
-  ++counters_.loaders_cancelled;
+  ++s.counters.loaders_cancelled;
   f.cancel_requested.store(true, std::memory_order_release);
   f.add_ref();  // for the canceller
   canceller_.cancel(canceller_.context, f);
 }
 
+bool flight_table::reserve_linked() noexcept {
+  if (!bounded_) return true;
+  if (linked_.fetch_add(1, std::memory_order_relaxed) < options_.max_in_flight) return true;
+  linked_.fetch_sub(1, std::memory_order_relaxed);
+  return false;
+}
+
+void flight_table::unreserve_linked(std::size_t n) noexcept {
+  if (bounded_) linked_.fetch_sub(n, std::memory_order_relaxed);
+}
+
 flight_table::admit_result flight_table::admit(const key_probe& key, waiter_base& w, flight_node* fresh) {
-  std::lock_guard lock(mutex_);
-  if (closed()) return admit_result::closed;
-  if (auto it = table_.find(key); it != table_.end()) {
-    ++counters_.calls;
-    ++counters_.joins;
+  const std::uint32_t index = shard_index(key.hash);
+  w.shard = static_cast<std::uint8_t>(index);  // before w is linked: detach() finds its lock by it
+  shard& s = shards_[index];
+  std::lock_guard lock(s.mutex);
+  if (s.refuses()) return admit_result::closed;
+  if (auto it = s.flights.find(key); it != s.flights.end()) {
+    ++s.counters.calls;
+    ++s.counters.joins;
     link(**it, w);
     return admit_result::joined;
   }
-  if (table_.size() >= options_.max_in_flight) {
-    ++counters_.calls;
-    ++counters_.rejected;
+  if (bounded_ && linked_.load(std::memory_order_relaxed) >= options_.max_in_flight) {
+    ++s.counters.calls;
+    ++s.counters.rejected;
     return admit_result::rejected;
   }
   if (fresh == nullptr) return admit_result::need_flight;
-  table_.insert(fresh);  // may grow the table (amortized; it never shrinks)
-  ++counters_.calls;
-  ++counters_.flights_started;
+  if (!reserve_linked()) {  // another shard took the last place meanwhile
+    ++s.counters.calls;
+    ++s.counters.rejected;
+    return admit_result::rejected;
+  }
+  try {
+    s.flights.insert(fresh);  // may grow the set (amortized; it never shrinks)
+  } catch (...) {
+    unreserve_linked(1);
+    throw;
+  }
+  ++s.counters.calls;
+  ++s.counters.flights_started;
   fresh->state = flight_state::linked;
-  live_push(*fresh);
+  live_push(s, *fresh);
   link(*fresh, w);
   return admit_result::started;
 }
 
 bool flight_table::detach(waiter_base& w) noexcept {
-  std::lock_guard lock(mutex_);
-  const waiter_state s = w.state.load(std::memory_order_acquire);
+  shard& s = shards_[w.shard];
+  std::lock_guard lock(s.mutex);
+  const waiter_state state = w.state.load(std::memory_order_acquire);
   // Completing or ready: its deliverer (or close()) owns it, and its flight
   // may be gone.
-  if (s != waiter_state::parked && s != waiter_state::initiating) return false;
+  if (state != waiter_state::parked && state != waiter_state::initiating) return false;
   flight_node* f = w.flight;
   // Unlinked by close() or shut_down(), or its flight finished: the
-  // deliverer marks every waiter and then takes this mutex before any can
-  // resume, so the flight is alive while we hold the mutex here.
+  // deliverer marks every waiter and then takes this mutex (sync()) before
+  // any can resume, so the flight is alive while we hold the mutex here.
   if (f == nullptr || !f->running()) return false;
   unlink(*f, w);
-  ++counters_.callers_cancelled;
+  ++s.counters.callers_cancelled;
   if (f->waiters == 0 && f->state != flight_state::abandoned) {
     if (options_.keep_abandoned_loaders)
-      ++counters_.loaders_kept;
+      ++s.counters.loaders_kept;
     else
-      abandon(*f);  // unlinked at once: the next caller starts afresh
+      abandon(s, *f);  // unlinked at once: the next caller starts afresh
   }
   return true;
 }
 
 waiter_list flight_table::finish(flight_node& f, bool failed) noexcept {
-  std::lock_guard lock(mutex_);
+  const std::uint32_t index = shard_index(f.hash);
+  shard& s = shards_[index];
+  std::lock_guard lock(s.mutex);
   // An abandoned loader's error (usually its own cancellation) reaches no one.
-  if (failed && f.state != flight_state::abandoned) ++counters_.loader_failures;
-  unlink_flight(f);
-  const bool listed = !closed();
+  if (failed && f.state != flight_state::abandoned) ++s.counters.loader_failures;
+  erase_linked(s, f);
+  const bool listed = !s.refuses();
   f.state = flight_state::finished;
-  if (listed) live_erase(f);
+  if (listed) live_erase(s, f);
   // The waiters are marked by the deliverer, outside the mutex: holding it
   // is O(1) however many callers wait.
-  waiter_list list{f.head, f.waiters, f.cancellable != 0};
+  waiter_list list{f.head, f.waiters, index, f.cancellable != 0};
   f.head = f.tail = nullptr;
   f.waiters = 0;
   return list;
 }
 
-void flight_table::sync() noexcept { std::lock_guard lock(mutex_); }
+void flight_table::sync(const waiter_list& finished) noexcept {
+  std::lock_guard lock(shards_[finished.shard].mutex);
+}
 
 bool flight_table::forget(const key_probe& key) {
-  std::lock_guard lock(mutex_);
-  auto it = table_.find(key);
-  if (it == table_.end()) return false;
+  shard& s = shards_[shard_index(key.hash)];
+  std::lock_guard lock(s.mutex);
+  auto it = s.flights.find(key);
+  if (it == s.flights.end()) return false;
   flight_node& f = **it;
-  table_.erase(it);
+  erase_linked(s, f);
   f.state = flight_state::forgotten;
-  ++counters_.forgotten;
+  ++s.counters.forgotten;
   return true;
 }
 
-waiter_list flight_table::take_all_waiters() noexcept {
-  waiter_list all;
-  waiter_base* tail = nullptr;
-  for (flight_node* f = live_head_; f != nullptr; f = f->live_next) {
+void flight_table::take_all_waiters(shard& s, waiter_list& all, waiter_base*& tail) noexcept {
+  for (flight_node* f = s.live_head; f != nullptr; f = f->live_next) {
     for (waiter_base* w = f->head; w != nullptr; w = w->next) w->flight = nullptr;
     if (f->head != nullptr) {
       if (tail != nullptr) {
@@ -154,47 +190,74 @@ waiter_list flight_table::take_all_waiters() noexcept {
     f->head = f->tail = nullptr;
     f->waiters = 0;
   }
-  table_.clear();
-  return all;
+  unreserve_linked(s.flights.size());
+  s.flights.clear();
 }
 
 waiter_list flight_table::close() noexcept {
-  std::lock_guard lock(mutex_);
-  if (closed()) return {};
-  waiter_list aborted = take_all_waiters();  // clears the table: no flight is linked now
-  while (live_head_ != nullptr) {
-    flight_node& f = *live_head_;
-    live_erase(f);
-    if (f.state == flight_state::linked) f.state = flight_state::forgotten;
-    if (f.state != flight_state::abandoned && !options_.keep_abandoned_loaders) abandon(f);
+  waiter_list aborted;
+  waiter_base* tail = nullptr;
+  for (shard& s : shards_) {
+    std::lock_guard lock(s.mutex);
+    if (s.refuses()) continue;
+    take_all_waiters(s, aborted, tail);  // clears the set: no flight is linked now
+    while (s.live_head != nullptr) {
+      flight_node& f = *s.live_head;
+      live_erase(s, f);
+      if (f.state == flight_state::linked) f.state = flight_state::forgotten;
+      if (f.state != flight_state::abandoned && !options_.keep_abandoned_loaders) abandon(s, f);
+    }
+    s.closed = true;
   }
-  closed_ = true;
   return aborted;
 }
 
 waiter_list flight_table::shut_down() noexcept {
-  std::lock_guard lock(mutex_);
-  if (shut_down_) return {};
-  waiter_list parked = take_all_waiters();
-  while (live_head_ != nullptr) {
-    flight_node& f = *live_head_;
-    live_erase(f);
-    if (f.state == flight_state::linked) f.state = flight_state::forgotten;
+  waiter_list parked;
+  waiter_base* tail = nullptr;
+  for (shard& s : shards_) {
+    std::lock_guard lock(s.mutex);
+    if (s.shut_down) continue;
+    take_all_waiters(s, parked, tail);
+    while (s.live_head != nullptr) {
+      flight_node& f = *s.live_head;
+      live_erase(s, f);
+      if (f.state == flight_state::linked) f.state = flight_state::forgotten;
+    }
+    s.shut_down = true;
   }
-  shut_down_ = true;
   return parked;
 }
 
 Stats flight_table::stats() const {
-  std::lock_guard lock(mutex_);
-  Stats s = counters_;
-  s.in_flight = table_.size();
-  return s;
+  Stats total;
+  for (const shard& s : shards_) {
+    std::lock_guard lock(s.mutex);
+    total.calls += s.counters.calls;
+    total.flights_started += s.counters.flights_started;
+    total.joins += s.counters.joins;
+    total.callers_cancelled += s.counters.callers_cancelled;
+    total.loader_failures += s.counters.loader_failures;
+    total.loaders_cancelled += s.counters.loaders_cancelled;
+    total.loaders_kept += s.counters.loaders_kept;
+    total.forgotten += s.counters.forgotten;
+    total.rejected += s.counters.rejected;
+  }
+  total.in_flight = in_flight();
+  return total;
 }
 
 std::size_t flight_table::in_flight() const {
-  std::lock_guard lock(mutex_);
-  return table_.size();
+  // Bounded, the count of places taken is exact: never above the bound.
+  // Unbounded, the shards are summed one after another, each at its own
+  // instant.
+  if (bounded_) return linked_.load(std::memory_order_relaxed);
+  std::size_t n = 0;
+  for (const shard& s : shards_) {
+    std::lock_guard lock(s.mutex);
+    n += s.flights.size();
+  }
+  return n;
 }
 
 }  // namespace singleflight::detail

@@ -44,7 +44,7 @@ const std::exception_ptr& group_error(errc e) noexcept {
 }
 
 void emit_cancellation(flight_base& f) noexcept {
-  // `state` is written under the table's mutex by finish(), which runs on
+  // `state` is written under the table's lock by finish(), which runs on
   // this strand too: no race with this read.
   if (!f.loader_started || f.cancellation_emitted || !f.running()) return;
   f.cancellation_emitted = true;
@@ -67,7 +67,7 @@ void group_state::cancel_loader(void* self, flight_node& f) noexcept {
   flight_ref ref(&f);  // the table's reference for this cancellation
   try {
     // The signal belongs to the loader's coroutine, which runs on its strand.
-    // Posted under the table's mutex: queued on the strand before any later
+    // Posted under the key's shard lock: queued on the strand before any later
     // flight for the key can start there.
     boost::asio::post(static_cast<group_state*>(self)->strands_[f.strand_index].executor(),
                       [ref = std::move(ref)] { emit_cancellation(static_cast<flight_base&>(*ref.get())); });

@@ -6,6 +6,7 @@
 
 #include <boost/test/unit_test.hpp>
 
+#include <algorithm>
 #include <vector>
 
 using namespace singleflight;
@@ -218,4 +219,99 @@ BOOST_AUTO_TEST_CASE(shut_down_hands_over_the_waiters_to_destroy) {
   BOOST_TEST(fx.table.close().count == 0u);
   (void)fx.table.finish(*f, false);
   f->release();
+}
+
+namespace {
+// 64 keys whose flights fall in every shard of the table.
+std::vector<int> keys_in_every_shard() {
+  std::vector<int> keys(64);
+  std::vector<bool> seen(flight_table::shard_count);
+  for (int k = 0; k < 64; ++k) {
+    keys[static_cast<std::size_t>(k)] = k;
+    seen[flight_table::shard_index(probe(keys[static_cast<std::size_t>(k)]).hash)] = true;
+  }
+  for (bool s : seen) BOOST_REQUIRE(s);
+  return keys;
+}
+}  // namespace
+
+BOOST_AUTO_TEST_CASE(max_in_flight_bounds_the_flights_of_every_shard_together) {
+  Options opts;
+  opts.max_in_flight = 8;
+  fixture fx(opts);
+  const std::vector<int> keys = keys_in_every_shard();
+  std::vector<test_waiter> callers(keys.size());
+  std::vector<test_flight*> started;
+  for (std::size_t i = 0; i < keys.size(); ++i) {
+    const admit first = fx.table.admit(probe(keys[i]), callers[i], nullptr);
+    if (first == admit::rejected) continue;
+    BOOST_REQUIRE(first == admit::need_flight);
+    auto* f = new test_flight(keys[i], &fx.freed);
+    BOOST_REQUIRE(fx.table.admit(probe(keys[i]), callers[i], f) == admit::started);
+    started.push_back(f);
+  }
+  BOOST_TEST(started.size() == 8u);
+  BOOST_TEST(fx.table.stats().rejected == keys.size() - 8);
+  BOOST_TEST(fx.table.in_flight() == 8u);
+  // One flight ends, or is forgotten: its place is free for any key.
+  const int k0 = started[0]->key;
+  (void)fx.table.finish(*started[0], false);
+  started[0]->release();
+  started.erase(started.begin());
+  const int k1 = started[0]->key;
+  BOOST_TEST(fx.table.forget(probe(k1)));
+  test_waiter again, other;
+  BOOST_TEST((fx.table.admit(probe(k0), again, nullptr) == admit::need_flight));
+  auto* g = new test_flight(k0, &fx.freed);
+  BOOST_TEST((fx.table.admit(probe(k0), again, g) == admit::started));
+  bool h_freed = false;
+  auto* h = new test_flight(k1, &h_freed);
+  BOOST_TEST((fx.table.admit(probe(k1), other, h) == admit::started));
+  test_waiter refused;
+  const int last = keys.back();
+  BOOST_TEST((fx.table.admit(probe(last), refused, nullptr) == admit::rejected));
+  for (test_flight* f : started) {
+    (void)fx.table.finish(*f, false);
+    f->release();
+  }
+  (void)fx.table.finish(*g, false);
+  (void)fx.table.finish(*h, false);
+  g->release();
+  h->release();
+  BOOST_TEST(fx.table.in_flight() == 0u);
+}
+
+BOOST_AUTO_TEST_CASE(stats_leaving_and_close_cover_every_shard) {
+  fixture fx;
+  const std::vector<int> keys = keys_in_every_shard();
+  const std::size_t n = keys.size();
+  std::vector<test_waiter> firsts(n), joiners(n), leavers(n);
+  std::vector<test_flight*> flights;
+  for (std::size_t i = 0; i < n; ++i) {
+    flights.push_back(fx.start(keys[i], firsts[i]));
+    BOOST_REQUIRE(fx.table.admit(probe(keys[i]), joiners[i], nullptr) == admit::joined);
+    leavers[i].core = reinterpret_cast<group_state*>(&leavers[i]);  // a canceller is connected
+    BOOST_REQUIRE(fx.table.admit(probe(keys[i]), leavers[i], nullptr) == admit::joined);
+  }
+  for (std::size_t i = 0; i < n; ++i) BOOST_TEST(fx.table.detach(leavers[i]));
+  Stats s = fx.table.stats();
+  BOOST_TEST(s.calls == 3 * n);
+  BOOST_TEST(s.flights_started == n);
+  BOOST_TEST(s.joins == 2 * n);
+  BOOST_TEST(s.callers_cancelled == n);
+  BOOST_TEST(s.in_flight == n);
+  const waiter_list aborted = fx.table.close();
+  std::vector<waiter_base*> all = items(aborted);
+  BOOST_TEST(all.size() == 2 * n);  // the firsts and the joiners, from every shard
+  for (std::size_t i = 0; i < n; ++i) {
+    BOOST_TEST((std::count(all.begin(), all.end(), &firsts[i]) == 1));
+    BOOST_TEST((std::count(all.begin(), all.end(), &joiners[i]) == 1));
+  }
+  BOOST_TEST(fx.canceller.cancelled.size() == n);  // every running loader
+  fx.canceller.release_all();
+  BOOST_TEST(fx.table.in_flight() == 0u);
+  for (test_flight* f : flights) {
+    (void)fx.table.finish(*f, false);
+    f->release();
+  }
 }

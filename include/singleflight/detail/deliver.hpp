@@ -68,7 +68,7 @@ void deliver_to(group_state& core, const waiter_list& list, const std::exception
     w = next;
   }
   if (!two_pass) return;
-  if (list.cancellable) core.table().sync();
+  if (list.cancellable) core.table().sync(list);
   resume_waiters(core, resume_head, n);
 }
 

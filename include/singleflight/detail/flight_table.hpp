@@ -5,8 +5,13 @@
 // (group_impl, group_state) must do next; that layer never edits a flight's or
 // a waiter's links itself. Tested without an io_context (test_flight_table).
 //
-// States (one enum each; every arrow is taken under the table's mutex, but
-// the waiter's last ones, which are atomic):
+// The table is cut into shards by the key's hash, each with its own lock,
+// flights and counters, so that threads working on different keys do not
+// queue on one lock; a key's flights, old and new, are always in the same
+// shard, and so are its waiters.
+//
+// States (one enum each; every arrow is taken under the flight's shard's
+// lock, but the waiter's last ones, which are atomic):
 //
 //   flight:  linked --forget--> forgotten --+
 //              |  \                          +--finish--> finished
@@ -16,27 +21,32 @@
 //               \--(result or abort during the initiating call)--> ready
 //
 // Who guards what:
-// | what                                             | guarded by               |
-// |--------------------------------------------------|--------------------------|
-// | the table, the live list, counters, closed flags  | mutex_                   |
-// | a flight's state, waiter list, counts             | mutex_                   |
-// | a waiter's links (prev, next, flight)             | mutex_ while linked; then|
-// |                                                  | its deliverer or closer  |
-// | a waiter's state                                 | atomic (waiter_state)    |
-// | a flight's reference count, cancel_requested      | atomic                   |
+// | what                                              | guarded by                |
+// |---------------------------------------------------|---------------------------|
+// | a shard's flights, live list, counters, closed    | the shard's mutex         |
+// | a flight's state, waiter list, counts             | its shard's mutex         |
+// | a waiter's links (prev, next, flight)             | its shard's mutex while   |
+// |                                                   | linked; then its deliverer|
+// |                                                   | or closer                 |
+// | a waiter's shard                                  | written once by admit(),  |
+// |                                                   | before it is linked       |
+// | a waiter's state                                  | atomic (waiter_state)     |
+// | a flight's reference count, cancel_requested      | atomic                    |
+// | the count of linked flights (max_in_flight only)  | atomic                    |
 #ifndef SINGLEFLIGHT_DETAIL_FLIGHT_TABLE_HPP
 #define SINGLEFLIGHT_DETAIL_FLIGHT_TABLE_HPP
 
+#include <singleflight/detail/spin_mutex.hpp>
 #include <singleflight/detail/waiter.hpp>
 #include <singleflight/options.hpp>
 #include <singleflight/stats.hpp>
 
 #include <boost/unordered/unordered_flat_set.hpp>
 
+#include <array>
 #include <atomic>
 #include <cstddef>
 #include <cstdint>
-#include <mutex>
 
 namespace singleflight::detail {
 
@@ -87,6 +97,7 @@ class flight_node {
 struct waiter_list {
   waiter_base* head = nullptr;
   std::size_t count = 0;
+  std::uint32_t shard = 0;  // finish(): the flight's shard, for sync()
   /// Some waiter had a canceller: mark them all, then sync(), before
   /// resuming any.
   bool cancellable = false;
@@ -100,7 +111,7 @@ struct key_probe {
   bool (*equals)(const void* key, const flight_node& f);
 };
 
-/// Told, under the table's mutex, of each loader to cancel, so that its
+/// Told, under its shard's mutex, of each loader to cancel, so that its
 /// cancellation is queued before any new flight for the key can start; it
 /// takes over one reference to the flight.
 struct loader_canceller {
@@ -110,6 +121,15 @@ struct loader_canceller {
 
 class flight_table {
  public:
+  static constexpr std::uint32_t shard_count = 16;  // a power of two, at most 256 (waiter_base::shard)
+
+  /// The shard of a key's flights. Bits 32-35: the flat sets place by the
+  /// hash's high bits and match by its low byte, and the loaders' strands
+  /// use bits 40 and up.
+  static std::uint32_t shard_index(std::size_t hash) noexcept {
+    return static_cast<std::uint32_t>(hash >> 32) & (shard_count - 1);
+  }
+
   flight_table(const Options& opts, loader_canceller canceller);
   flight_table(const flight_table&) = delete;
   flight_table& operator=(const flight_table&) = delete;
@@ -133,9 +153,9 @@ class flight_table {
   /// The loader of `f` has ended: unlinks `f`, hands over its waiters.
   waiter_list finish(flight_node& f, bool failed) noexcept;
 
-  /// Waits out any detach() that saw a waiter of a finished flight still
-  /// linked: after it, the flight may be freed.
-  void sync() noexcept;
+  /// Waits out any detach() that saw a waiter of the flight that `finished`
+  /// came from still linked: after it, the flight may be freed.
+  void sync(const waiter_list& finished) noexcept;
 
   bool forget(const key_probe& key);
 
@@ -165,24 +185,37 @@ class flight_table {
     bool operator()(const flight_node* f, const key_probe& k) const { return k.equals(k.key, *f); }
   };
 
-  // With mutex_ held.
+  // One cache line apart, so that two threads in two shards do not share
+  // one.
+  struct alignas(64) shard {
+    mutable spin_mutex mutex;
+    Stats counters;
+    boost::unordered_flat_set<flight_node*, node_hash, node_equal> flights;
+    flight_node* live_head = nullptr;  // every unfinished flight
+    bool closed = false;
+    bool shut_down = false;
+    bool refuses() const noexcept { return closed || shut_down; }
+  };
+
+  // With the shard's mutex held.
   void link(flight_node& f, waiter_base& w) noexcept;
   void unlink(flight_node& f, waiter_base& w) noexcept;
-  void unlink_flight(flight_node& f) noexcept;
-  void live_push(flight_node& f) noexcept;
-  void live_erase(flight_node& f) noexcept;
-  void abandon(flight_node& f) noexcept;  // marks, counts, hands to canceller_
-  waiter_list take_all_waiters() noexcept;
-  bool closed() const noexcept { return closed_ || shut_down_; }
+  void erase_linked(shard& s, flight_node& f) noexcept;  // out of s.flights
+  void abandon(shard& s, flight_node& f) noexcept;       // marks, counts, hands to canceller_
+  static void live_push(shard& s, flight_node& f) noexcept;
+  static void live_erase(shard& s, flight_node& f) noexcept;
+  // Unlinks every waiter of `s`, appending them to `all` (whose last is `tail`).
+  void take_all_waiters(shard& s, waiter_list& all, waiter_base*& tail) noexcept;
 
-  mutable std::mutex mutex_;
+  // max_in_flight: linked flights of every shard, counted only when bounded.
+  bool reserve_linked() noexcept;
+  void unreserve_linked(std::size_t n) noexcept;
+
   const Options options_;
   const loader_canceller canceller_;
-  Stats counters_;
-  boost::unordered_flat_set<flight_node*, node_hash, node_equal> table_;
-  flight_node* live_head_ = nullptr;
-  bool closed_ = false;
-  bool shut_down_ = false;
+  const bool bounded_;
+  std::atomic<std::size_t> linked_{0};
+  std::array<shard, shard_count> shards_;
 };
 
 }  // namespace singleflight::detail

@@ -2,7 +2,7 @@
 // group_state: what a group shares with its flights and waiting callers,
 // kept alive by their references (so it may outlive the AsyncGroup object),
 // with no Key or Value type in it: the flight table (every rule about flights
-// and waiters, and the one mutex, live there), the loaders' strands, the
+// and waiters, and its sharded locks, live there), the loaders' strands, the
 // loaders' cancellation, and the registration that lets an execution
 // context's shutdown reach waiting callers. Compiled once, in the library.
 #ifndef SINGLEFLIGHT_DETAIL_GROUP_STATE_HPP

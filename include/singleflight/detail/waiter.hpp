@@ -55,6 +55,7 @@ struct waiter_base {
   destroy_fn destroy;
   std::atomic<waiter_state> state{waiter_state::initiating};
   bool shared = false;
+  std::uint8_t shard = 0;  // the flight table's shard it was admitted to
   std::exception_ptr error;
 
   /// Hands a waiter that its deliverer or canceller has unlinked to whoever
