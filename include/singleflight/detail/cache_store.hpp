@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: BSL-1.0
 // The state of a Cache, with no I/O: entries, their LRU order, the leases of
-// loads in progress, and the counters, in shards of one mutex each. Each call makes
+// loads in progress, and the counters, in shards of one lock each. Each call makes
 // one decision and returns it; the Cache carries it out (answers, starts a
 // load or a refresh through its group). Tested without an io_context.
 //
@@ -22,6 +22,7 @@
 
 #include <singleflight/cache_options.hpp>
 #include <singleflight/cache_stats.hpp>
+#include <singleflight/detail/spin_mutex.hpp>
 #include <singleflight/detail/xfetch.hpp>
 
 #include <boost/unordered/unordered_flat_map.hpp>
@@ -351,7 +352,7 @@ class alignas(64) cache_shard {
   const std::size_t max_entries_;
   const bool bounded_;
 
-  mutable std::mutex mutex_;
+  mutable spin_mutex mutex_;
   map_type map_;
   std::list<hashed<Key>> lru_;  // most recently used first
   boost::unordered_flat_map<hashed<Key>, std::uint64_t, by_hash, by_key<KeyEqual>> leases_;
