@@ -11,8 +11,15 @@
 // Usage: singleflight_bench [--scale N] [--scenario NAME[,NAME...]]
 //                           [--impl singleflight|bare] [--threads N]
 //                           [--malloc-default] [--spread-above N] [--loader-strands N]
-//                           [--yields-anywhere]
+//                           [--yields-anywhere] [--idle-thread]
 // NAME: cold, stampede, mixed, parallel, scaling (default: all five).
+//
+// --idle-thread starts one more thread, asleep for the whole run. In a
+// process of one thread, glibc's mutexes, libstdc++'s reference counts and
+// the group's own lock skip their atomic instructions, and cold runs in such
+// a process (its io_context runs on the main thread alone); a server almost
+// always has a second thread, and then every one of them pays its lock
+// prefix. Lines then end with idle_thread=1.
 //
 // glibc's malloc gives freed memory back to the kernel as soon as the top of
 // the heap is free, so every stampede round (10,000 callers, ~11 MB of
@@ -67,6 +74,9 @@ using group_type = singleflight::AsyncGroup<std::string, int>;
 // The groups' options: the defaults, or what --spread-above and
 // --loader-strands set (to find the crossover of spread resumption).
 singleflight::Options group_options;
+
+// --idle-thread: see the top of this file.
+bool idle_thread_running = false;
 
 namespace {
 
@@ -186,11 +196,11 @@ void print_line(const char* scenario, impl i, int threads, std::uint64_t calls, 
   const double n = static_cast<double>(calls);
   std::printf(
       "scenario=%s impl=%s threads=%d calls=%llu ns_per_call=%.1f loader_calls=%llu "
-      "allocs_per_call=%.2f bytes_per_call=%.1f heap_allocs_per_call=%.2f heap_bytes_per_call=%.1f\n",
+      "allocs_per_call=%.2f bytes_per_call=%.1f heap_allocs_per_call=%.2f heap_bytes_per_call=%.1f%s\n",
       scenario, name_of(i), threads, static_cast<unsigned long long>(calls), m.ns / n,
       static_cast<unsigned long long>(loader_calls), static_cast<double>(m.alloc.allocs) / n,
       static_cast<double>(m.alloc.bytes) / n, static_cast<double>(m.alloc.heap) / n,
-      static_cast<double>(m.alloc.heap_bytes) / n);
+      static_cast<double>(m.alloc.heap_bytes) / n, idle_thread_running ? " idle_thread=1" : "");
   std::fflush(stdout);
 }
 
@@ -433,6 +443,7 @@ void parallel(int threads, int tasks, int per, int nkeys, int steps) {
 struct options {
   long scale = 1;
   bool malloc_default = false;
+  bool idle_thread = false;
   std::vector<std::string> scenarios;
   std::vector<impl> impls;
   std::vector<int> threads;
@@ -462,7 +473,7 @@ struct options {
                "usage: singleflight_bench [--scale N] "
                "[--scenario cold|stampede|mixed|parallel|scaling[,...]] "
                "[--impl singleflight|bare] [--threads N] [--malloc-default]\n"
-               "       [--spread-above N] [--loader-strands N] [--yields-anywhere]\n");
+               "       [--spread-above N] [--loader-strands N] [--yields-anywhere] [--idle-thread]\n");
   std::exit(2);
 }
 
@@ -512,6 +523,8 @@ options parse(int argc, char** argv) {
       group_options.loader_strands = static_cast<std::size_t>(parse_long(value()));
     } else if (a == "--yields-anywhere") {
       group_options.loader_yields_continue_here = false;
+    } else if (a == "--idle-thread") {
+      o.idle_thread = true;
     } else {
       usage();
     }
@@ -535,6 +548,12 @@ int main(int argc, char** argv) {
     mallopt(M_TOP_PAD, 64 << 20);
   }
 #endif
+  std::atomic<bool> idle_until_end{false};
+  std::thread idle;
+  if (o.idle_thread) {
+    idle = std::thread([&] { idle_until_end.wait(false); });
+    idle_thread_running = true;
+  }
   const long s = o.scale;
   auto at_least_1 = [](long v) { return static_cast<int>(std::max<long>(1, v)); };
 
@@ -567,6 +586,11 @@ int main(int argc, char** argv) {
       for (long n = 10; n <= max_callers; n *= 10)
         for_impls(o, [&](auto i) { scaling<decltype(i)::value>(threads, static_cast<int>(n), total); });
     }
+  }
+  if (idle.joinable()) {
+    idle_until_end = true;
+    idle_until_end.notify_all();
+    idle.join();
   }
   return 0;
 }

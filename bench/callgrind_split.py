@@ -23,7 +23,7 @@ import sys
 # (bucket, pattern on the inlined source file, pattern on the function name)
 BUCKETS = [
     ("strand entry and exit", r"^strand_executor_service|^strand\.hpp$", r"strand_executor_service|loader_strand"),
-    ("table lock (pthread mutex)", r"^pthread_mutex", r"pthread_mutex"),
+    ("locks (the table's spin_mutex, the strand's pthread mutex)", r"^pthread_mutex|^spin_mutex\.", r"pthread_mutex|spin_mutex"),
     ("hash (seeded SipHash)", r"^hash\.cpp$", r"siphash"),
     ("frame and flight allocation", r"^thread_info_base\.hpp$|^malloc\.c$|^recycling_allocator|^counting_new",
      r"thread_info_base|^malloc$|^free$|_int_free|_int_malloc|aligned_alloc|memalign"),
