@@ -6,6 +6,9 @@
 
 namespace singleflight::detail {
 
+static_assert((flight_table::shard_count & (flight_table::shard_count - 1)) == 0, "a power of two: shard_index masks");
+static_assert(flight_table::shard_count <= waiter_base::no_shard, "a waiter's shard fits its byte");
+
 flight_table::flight_table(const Options& opts, loader_canceller canceller)
     : options_(opts),
       canceller_(canceller),
@@ -82,7 +85,8 @@ void flight_table::unreserve_linked(std::size_t n) noexcept {
 
 flight_table::admit_result flight_table::admit(const key_probe& key, waiter_base& w, flight_node* fresh) {
   const std::uint32_t index = shard_index(key.hash);
-  w.shard = static_cast<std::uint8_t>(index);  // before w is linked: detach() finds its lock by it
+  // Before w is linked: detach() finds its lock by it.
+  w.shard.store(static_cast<std::uint8_t>(index), std::memory_order_release);
   shard& s = shards_[index];
   std::lock_guard lock(s.mutex);
   if (s.refuses()) return admit_result::closed;
@@ -118,7 +122,11 @@ flight_table::admit_result flight_table::admit(const key_probe& key, waiter_base
 }
 
 bool flight_table::detach(waiter_base& w) noexcept {
-  shard& s = shards_[w.shard];
+  // Not admitted yet, so not linked: nothing to leave. Once set, the shard
+  // never changes, and its lock orders this with admit()'s linking.
+  const std::uint8_t index = w.shard.load(std::memory_order_acquire);
+  if (index == waiter_base::no_shard) return false;
+  shard& s = shards_[index];
   std::lock_guard lock(s.mutex);
   const waiter_state state = w.state.load(std::memory_order_acquire);
   // Completing or ready: its deliverer (or close()) owns it, and its flight

@@ -28,8 +28,8 @@
 // | a waiter's links (prev, next, flight)             | its shard's mutex while   |
 // |                                                   | linked; then its deliverer|
 // |                                                   | or closer                 |
-// | a waiter's shard                                  | written once by admit(),  |
-// |                                                   | before it is linked       |
+// | a waiter's shard                                  | atomic, written once by   |
+// |                                                   | admit() before linking    |
 // | a waiter's state                                  | atomic (waiter_state)     |
 // | a flight's reference count, cancel_requested      | atomic                    |
 // | the count of linked flights (max_in_flight only)  | atomic                    |
@@ -121,7 +121,7 @@ struct loader_canceller {
 
 class flight_table {
  public:
-  static constexpr std::uint32_t shard_count = 16;  // a power of two, at most 256 (waiter_base::shard)
+  static constexpr std::uint32_t shard_count = 16;  // a power of two, below waiter_base::no_shard
 
   /// The shard of a key's flights. Bits 32-35: the flat sets place by the
   /// hash's high bits and match by its low byte, and the loaders' strands

@@ -55,7 +55,10 @@ struct waiter_base {
   destroy_fn destroy;
   std::atomic<waiter_state> state{waiter_state::initiating};
   bool shared = false;
-  std::uint8_t shard = 0;  // the flight table's shard it was admitted to
+  // The flight table's shard it was admitted to: written once, before it is
+  // linked; read by a canceller to find the lock that guards its links.
+  static constexpr std::uint8_t no_shard = 0xff;
+  std::atomic<std::uint8_t> shard{no_shard};
   std::exception_ptr error;
 
   /// Hands a waiter that its deliverer or canceller has unlinked to whoever
